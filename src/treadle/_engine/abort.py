@@ -1,0 +1,55 @@
+"""AbortSignal: the run's cancellation flag, readable from async and plain `def` steps alike."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+__all__ = ["AbortSignal"]
+
+
+class AbortSignal:
+    """Set once, when the run is canceled. `await signal` waits for it; `signal.aborted` reads it
+    (thread-safe, for plain `def` steps running in a worker thread)."""
+
+    __slots__ = ("_event", "_listeners", "_loop", "_set")
+
+    def __init__(self) -> None:
+        self._set = threading.Event()
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listeners: list[Callable[[], Any]] = []
+
+    @property
+    def aborted(self) -> bool:
+        return self._set.is_set()
+
+    def add_listener(self, callback: Callable[[], Any]) -> None:
+        """Call `callback()` when the signal fires (at once if it already has)."""
+        if self.aborted:
+            callback()
+        else:
+            self._listeners.append(callback)
+
+    def fire(self) -> None:
+        if self._set.is_set():
+            return
+        self._set.set()
+        if self._event is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+        listeners, self._listeners = self._listeners, []
+        for callback in listeners:
+            callback()
+
+    async def wait(self) -> None:
+        if self.aborted:
+            return
+        if self._event is None:
+            self._event = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+        await self._event.wait()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self.wait().__await__()

@@ -1,0 +1,306 @@
+"""The walker: runs a workflow level's entries in order (step, map, parallel, branch, loops,
+for_each, sleeps, wait-for-event), starting fresh or from a resume point."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from .._graph.nodes import (
+    ConditionalEntry,
+    Entry,
+    ForEachEntry,
+    LoopEntry,
+    MappingEntry,
+    ParallelEntry,
+    SleepEntry,
+    SleepUntilEntry,
+    StepEntry,
+    WaitForEventEntry,
+)
+from ..context import ConditionContext
+from ..errors import ConditionError, StepExecutionError
+from ..step import Step
+from .aggregate import aggregate_children, entry_output
+from .error_json import serialize_error
+from .execution import Execution
+from .foreach import run_foreach
+from .outcome import Outcome, ResumeArgs
+from .steps import fresh_record, resumed_record, run_step
+
+__all__ = ["call_user_fn", "run_entries"]
+
+_FROM_CONTEXT: Any = object()
+
+
+async def call_user_fn(fn: Any, arg: Any) -> Any:
+    """Conditions, map and sleep functions: `def` or `async def`, called inline."""
+    value = fn(arg)
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+async def run_entries(
+    ex: Execution, start: int = 0, resume: ResumeArgs | None = None, prev: Any = _FROM_CONTEXT
+) -> Outcome:
+    """Run entries from `start`; `prev` (default: derived from stored results) feeds the first."""
+    entries = ex.workflow.entries
+    if prev is _FROM_CONTEXT:
+        prev = ex.context["input"] if start == 0 else entry_output(entries[start - 1], ex.context)
+    for idx in range(start, len(entries)):
+        if ex.abort.aborted:
+            return Outcome("canceled")
+        outcome = await _run_entry(ex, idx, entries[idx], prev, resume if idx == start else None)
+        if outcome.status != "success":
+            return outcome
+        prev = outcome.output
+    if ex.abort.aborted:
+        return Outcome("canceled")
+    return Outcome("success", prev)
+
+
+async def _run_entry(
+    ex: Execution, idx: int, entry: Entry, prev: Any, resume: ResumeArgs | None
+) -> Outcome:
+    if isinstance(entry, StepEntry | MappingEntry):
+        return await _single(ex, idx, entry.step, prev, resume)
+    if isinstance(entry, ParallelEntry):
+        return await _parallel(ex, idx, entry.steps, prev, resume, entry.steps)
+    if isinstance(entry, ConditionalEntry):
+        return await _conditional(ex, idx, entry, prev, resume)
+    if isinstance(entry, LoopEntry):
+        return await _loop(ex, idx, entry, prev, resume)
+    if isinstance(entry, ForEachEntry):
+        return await run_foreach(ex, idx, entry, prev, resume)
+    if isinstance(entry, SleepEntry | SleepUntilEntry):
+        return await _sleep(ex, entry, prev)
+    return await _wait_for_event(ex, idx, entry, prev, resume)
+
+
+def _start_record(
+    ex: Execution, step: Step[Any, Any], prev: Any, resume: ResumeArgs | None
+) -> tuple[dict[str, Any], Any, Any]:
+    """(record, input, suspend_data) for a step that starts now or is being resumed."""
+    if resume is not None:
+        prior = ex.context.get(step.id) or {}
+        return (
+            resumed_record(prior, resume.data, ex.clock.now_ms()),
+            prior.get("payload", prev),
+            prior.get("suspendPayload"),
+        )
+    return fresh_record(prev, ex.clock.now_ms()), prev, None
+
+
+async def _single(
+    ex: Execution, idx: int, step: Step[Any, Any], prev: Any, resume: ResumeArgs | None
+) -> Outcome:
+    if resume is None:
+        ex.path.append(step.id)
+    record, value, suspend_data = _start_record(ex, step, prev, resume)
+    ex.context[step.id] = record
+    ex.suspended_paths.pop(step.id, None)
+    outcome = await run_step(ex, step, value, record, _below(resume), suspend_data)
+    if outcome.status == "suspended":
+        ex.suspended_paths[step.id] = [idx]
+    return outcome
+
+
+async def _parallel(
+    ex: Execution,
+    idx: int,
+    to_run: tuple[Step[Any, Any], ...],
+    prev: Any,
+    resume: ResumeArgs | None,
+    children: tuple[Step[Any, Any], ...],
+) -> Outcome:
+    """Run `to_run` concurrently (all of a parallel block, or the chosen branch arms); the entry's
+    outcome aggregates every child of the block that has a record."""
+    positions = {child.id: i for i, child in enumerate(children)}
+    if resume is not None:
+        to_run = tuple(child for child in to_run if child.id == resume.rest[0])
+        resume = _below(resume)
+
+    async def one(child: Step[Any, Any]) -> Outcome:
+        record, value, suspend_data = _start_record(ex, child, prev, resume)
+        ex.context[child.id] = record
+        ex.suspended_paths.pop(child.id, None)
+        outcome = await run_step(ex, child, value, record, resume, suspend_data)
+        if outcome.status == "suspended":
+            ex.suspended_paths[child.id] = [idx, positions[child.id]]
+        return outcome
+
+    if len(to_run) == 1:
+        outcomes = {to_run[0].id: await one(to_run[0])}
+    else:
+        results = await asyncio.gather(*(one(child) for child in to_run))
+        outcomes = {child.id: out for child, out in zip(to_run, results, strict=True)}
+    return aggregate_children(ex.context, children, outcomes)
+
+
+async def _conditional(
+    ex: Execution, idx: int, entry: ConditionalEntry, prev: Any, resume: ResumeArgs | None
+) -> Outcome:
+    if resume is not None:  # conditions are not evaluated again on resume
+        ran = tuple(s for s in entry.steps if s.id in ex.context)
+        return await _parallel(ex, idx, ran, prev, resume, ran)
+    chosen: list[Step[Any, Any]] = []
+    for position, (condition, step) in enumerate(zip(entry.conditions, entry.steps, strict=True)):
+        try:
+            matched = await call_user_fn(condition, ConditionContext(ex, prev))
+        except Exception as exc:
+            error = ConditionError(
+                f"Branch condition #{position + 1} (for step '{step.id}') raised: {exc}",
+                details={"stepId": step.id, "condition": position},
+            )
+            error.__cause__ = exc
+            return Outcome("failed", None, error)
+        if matched:
+            chosen.append(step)
+    if not chosen:
+        return Outcome("success", {})
+    ran = tuple(chosen)
+    return await _parallel(ex, idx, ran, prev, None, ran)
+
+
+def _below(resume: ResumeArgs | None) -> ResumeArgs | None:
+    """The resume as seen by the target step: the path below it (inside a nested workflow)."""
+    if resume is None:
+        return None
+    return ResumeArgs(resume.data, resume.rest[1:], resume.foreach_index)
+
+
+async def _loop(
+    ex: Execution, idx: int, entry: LoopEntry, prev: Any, resume: ResumeArgs | None
+) -> Outcome:
+    step = entry.step
+    meta = ex.meta.setdefault(step.id, {})
+    iteration = int(meta.get("iterationCount", 0)) if resume is not None else 0
+    value = prev
+    while True:
+        if ex.abort.aborted:
+            return Outcome("canceled")
+        record, step_input, suspend_data = _start_record(ex, step, value, resume)
+        ex.context[step.id] = record
+        ex.suspended_paths.pop(step.id, None)
+        outcome = await run_step(ex, step, step_input, record, _below(resume), suspend_data)
+        resume = None
+        if outcome.status != "success":
+            if outcome.status == "suspended":
+                ex.suspended_paths[step.id] = [idx]
+            return outcome
+        iteration += 1
+        meta["iterationCount"] = iteration
+        record["metadata"] = {"iterationCount": iteration}
+        value = outcome.output
+        try:
+            verdict = bool(
+                await call_user_fn(entry.condition, ConditionContext(ex, value, iteration))
+            )
+        except Exception as exc:
+            error = ConditionError(
+                f"Loop condition of '{step.id}' ({entry.loop_type}) raised on iteration "
+                f"{iteration}: {exc}",
+                details={"stepId": step.id, "iteration": iteration},
+            )
+            error.__cause__ = exc
+            return Outcome("failed", None, error)
+        if verdict != (entry.loop_type == "dowhile"):
+            return Outcome("success", value)
+        if ex.abort.aborted:
+            return Outcome("canceled")
+
+
+async def _sleep(ex: Execution, entry: SleepEntry | SleepUntilEntry, prev: Any) -> Outcome:
+    ex.path.append(entry.id)
+    started = ex.clock.now_ms()
+    record: dict[str, Any] = {"status": "waiting", "payload": prev, "startedAt": started}
+    ex.context[entry.id] = record
+    if ex.emit is not None:
+        ex.emit("workflow-step-waiting", {"id": entry.id, **record})
+    try:
+        if isinstance(entry, SleepEntry):
+            ms = entry.duration_ms
+            if entry.fn is not None:
+                ms = float(await call_user_fn(entry.fn, ConditionContext(ex, prev)))
+        else:
+            when = entry.date
+            if entry.fn is not None:
+                when = await call_user_fn(entry.fn, ConditionContext(ex, prev))
+            ms = 0.0 if when is None else when.timestamp() * 1000.0 - started
+    except Exception as exc:
+        error = StepExecutionError(f"Sleep '{entry.id}': computing the duration raised: {exc}")
+        error.__cause__ = exc
+        record.update(status="failed", error=serialize_error(error), endedAt=ex.clock.now_ms())
+        return Outcome("failed", None, error)
+    try:
+        if ms and ms > 0:
+            await _abortable(ex, ex.clock.sleep(ms))
+    except asyncio.CancelledError:
+        if not ex.abort.aborted:
+            raise
+        _uncancel()
+    if ex.abort.aborted:
+        record.update(status="canceled", endedAt=ex.clock.now_ms())
+        return Outcome("canceled")
+    record.update(status="success", output=prev, endedAt=ex.clock.now_ms())
+    if ex.emit is not None:
+        ex.emit(
+            "workflow-step-result",
+            {"id": entry.id, "status": "success", "output": prev, "endedAt": record["endedAt"]},
+        )
+        ex.emit("workflow-step-finish", {"id": entry.id, "metadata": {}})
+    return Outcome("success", prev)
+
+
+async def _abortable(ex: Execution, awaitable: Any) -> None:
+    """Await `awaitable`, returning early when the run is canceled."""
+    if ex.abort.aborted:
+        return
+    main = asyncio.ensure_future(awaitable)
+    stop = asyncio.ensure_future(ex.abort.wait())
+    try:
+        await asyncio.wait((main, stop), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for fut in (main, stop):
+            if not fut.done():
+                fut.cancel()
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def _wait_for_event(
+    ex: Execution, idx: int, entry: WaitForEventEntry, prev: Any, resume: ResumeArgs | None
+) -> Outcome:
+    step = entry.step
+    if resume is None:
+        ex.path.append(step.id)
+        record = fresh_record(prev, ex.clock.now_ms())
+        record["status"] = "waiting"
+        ex.context[step.id] = record
+        if ex.emit is not None:
+            ex.emit("workflow-step-waiting", {"id": step.id, **record})
+        try:
+            data = await ex.events.wait(entry.event, ex.abort)
+        except asyncio.CancelledError:
+            if not ex.abort.aborted:
+                raise
+            _uncancel()
+            data = None
+        if ex.abort.aborted:
+            record.update(status="canceled", endedAt=ex.clock.now_ms())
+            return Outcome("canceled")
+        record = resumed_record(record, data, ex.clock.now_ms())
+        resume = ResumeArgs(data, [step.id])
+    else:
+        record, _, _ = _start_record(ex, step, prev, resume)
+    ex.context[step.id] = record
+    outcome = await run_step(ex, step, record.get("payload", prev), record, _below(resume))
+    if outcome.status == "suspended":
+        ex.suspended_paths[step.id] = [idx]
+    return outcome

@@ -1,0 +1,129 @@
+"""A committed workflow used as a step: a child Execution with the parent's run id."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+from uuid import uuid4
+
+from pydantic import ValidationError as PydanticValidationError
+
+from .._schema import format_issues, issues_of
+from ..errors import SchemaValidationError
+from .error_json import serialize_error
+from .execution import Emit, Execution
+from .outcome import Outcome, ResumeArgs
+
+if TYPE_CHECKING:
+    from ..step import Step
+    from ..workflow import Workflow
+
+__all__ = ["child_suspended_paths", "run_nested"]
+
+
+def _prefixed(emit: Emit | None, prefix: str) -> Emit | None:
+    if emit is None:
+        return None
+    parent = emit
+
+    def child_emit(kind: str, payload: dict[str, Any]) -> None:
+        parent(kind, {**payload, "id": f"{prefix}.{payload.get('id', '')}"})
+
+    return child_emit
+
+
+def child_suspended_paths(child: Execution) -> list[list[str]]:
+    """Every suspended step of a workflow level, as full paths through nested workflows."""
+    paths: list[list[str]] = []
+    for step_id in child.suspended_paths:
+        inner = child.meta.get(step_id, {}).get("paths")
+        if inner:
+            paths.extend([step_id, *p] for p in inner)
+        else:
+            paths.append([step_id])
+    return paths
+
+
+async def run_nested(
+    ex: Execution,
+    step: Step[Any, Any],
+    input_value: Any,
+    record: dict[str, Any],
+    resume: ResumeArgs | None,
+    emit_events: bool,
+) -> Outcome:
+    from .flow import run_entries
+
+    wf = cast("Workflow[Any, Any, Any]", step)
+    emit = ex.emit if emit_events else None
+    call_id = str(uuid4()) if emit is not None else ""
+    if emit is not None:
+        emit("workflow-step-start", {"id": wf.id, "stepCallId": call_id, **record})
+    child = Execution(
+        wf,
+        run_id=ex.run_id,
+        resource_id=ex.resource_id,
+        input_value=input_value,
+        state=dict(ex.state),
+        request_context=ex.request_context,
+        abort=ex.abort,
+        clock=ex.clock,
+        app=ex.app,
+        emit=_prefixed(emit, wf.id),
+        emit_output=ex.emit_output,
+        events=ex.events,
+    )
+    child.validate_inputs = ex.validate_inputs
+    outcome: Outcome
+    if resume is not None and resume.rest:
+        child.restore(ex.meta.get(wf.id, {}).get("nested") or {})
+        child.state = dict(ex.state)
+        start = child.suspended_paths[resume.rest[0]][0]
+        outcome = await run_entries(child, start, resume)
+    else:
+        try:
+            if ex.validate_inputs:
+                child.context["input"] = wf.input_adapter.dump(wf.input_adapter.validate(input_value))
+        except PydanticValidationError as exc:
+            issues = issues_of(exc)
+            outcome = Outcome(
+                "failed",
+                None,
+                SchemaValidationError(
+                    f"Nested workflow '{wf.id}' input validation failed: \n{format_issues(issues)}",
+                    issues=issues,
+                    code="WORKFLOW_STEP_INPUT_VALIDATION_FAILED",
+                    step_id=wf.id,
+                ),
+            )
+        else:
+            outcome = await run_entries(child)
+    ex.state.update(child.state)
+    meta: dict[str, Any] = {"nested": child.snapshot()}
+    now = ex.clock.now_ms()
+    status = outcome.status
+    if status in ("success", "bailed"):
+        record.update(status="success", output=outcome.output, endedAt=now)
+        outcome = Outcome("success", outcome.output)
+    elif status == "failed":
+        assert outcome.exc is not None
+        record.update(status="failed", error=serialize_error(outcome.exc), endedAt=now)
+    elif status == "suspended":
+        meta["paths"] = child_suspended_paths(child)
+        record["status"] = "suspended"
+        if outcome.output is not None:
+            record["suspendPayload"] = outcome.output
+        record["suspendedAt"] = now
+        for label, target in child.resume_labels.items():
+            ex.resume_labels[label] = {"stepId": wf.id, "path": [target["stepId"]], **{
+                k: v for k, v in target.items() if k != "stepId"
+            }}
+    else:
+        record.update(status="canceled", endedAt=now)
+    ex.meta[wf.id] = meta
+    if emit is not None:
+        if status == "suspended":
+            emit("workflow-step-suspended", {"id": wf.id, "stepCallId": call_id, **record})
+        else:
+            emit("workflow-step-result", {"id": wf.id, "stepCallId": call_id, **record})
+            emit("workflow-step-finish", {"id": wf.id, "stepCallId": call_id, "metadata": {}})
+    return outcome

@@ -1,0 +1,188 @@
+"""Running one step: input validation, retries, suspend/bail/cancel signals, output validation,
+the step record, and its events. This is the engine's hot path: keep it lean."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+from uuid import uuid4
+
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticSerializationError
+
+from .._schema import format_issues, issues_of
+from ..context import StepContext
+from ..errors import NonRetryableError, SchemaValidationError, StepExecutionError
+from ..step import Step
+from .error_json import serialize_error
+from .execution import Execution
+from .outcome import Outcome, ResumeArgs
+from .signals import BailSignal, SuspendSignal
+
+__all__ = ["fresh_record", "resumed_record", "run_step"]
+
+_PRIOR_RESULT_KEYS = frozenset(
+    {"suspendPayload", "suspendedAt", "output", "error", "endedAt", "resumePayload", "resumedAt"}
+)
+
+
+def fresh_record(payload: Any, now: int) -> dict[str, Any]:
+    return {"status": "running", "payload": payload, "startedAt": now}
+
+
+def resumed_record(prior: dict[str, Any], data: Any, now: int) -> dict[str, Any]:
+    """A resumed step keeps its startedAt and payload and drops the previous attempt's results."""
+    record = {k: v for k, v in prior.items() if k not in _PRIOR_RESULT_KEYS}
+    record["status"] = "running"
+    record["resumePayload"] = data
+    record["resumedAt"] = now
+    return record
+
+
+def _validation_error(step: Step[Any, Any], exc: PydanticValidationError, what: str, code: str):
+    issues = issues_of(exc)
+    return SchemaValidationError(
+        f"Step '{step.id}' {what} validation failed: \n{format_issues(issues)}",
+        issues=issues,
+        code=code,
+        step_id=step.id,
+    )
+
+
+async def run_step(
+    ex: Execution,
+    step: Step[Any, Any],
+    input_value: Any,
+    record: dict[str, Any],
+    resume: ResumeArgs | None = None,
+    suspend_data: Any = None,
+    emit_events: bool = True,
+    foreach_index: int | None = None,
+) -> Outcome:
+    """Run `step` on `input_value`, filling `record` (Mastra's step result) in place."""
+    if step.component == "WORKFLOW":
+        from .nested import run_nested
+
+        return await run_nested(ex, step, input_value, record, resume, emit_events)
+
+    emit = ex.emit if emit_events else None
+    call_id = ""
+    sid = step.id
+    if emit is not None:
+        call_id = str(uuid4())
+        emit("workflow-step-start", {"id": sid, "stepCallId": call_id, **record})
+
+    workflow = ex.workflow
+    retries = step._retries  # pyright: ignore[reportPrivateUsage]
+    attempts = (retries if retries is not None else workflow.retry_config.attempts) + 1
+    resume_data = resume.data if resume is not None else None
+    fn = step._execute  # pyright: ignore[reportPrivateUsage]
+    assert fn is not None
+    in_schema = step._in  # pyright: ignore[reportPrivateUsage]
+    out_schema = step._out  # pyright: ignore[reportPrivateUsage]
+    outcome: Outcome
+    attempt = 0
+    while True:
+        ctx: StepContext[Any] | None = None
+        try:
+            if ex.validate_inputs and not in_schema.is_any:
+                try:
+                    value = in_schema.validate(input_value)
+                except PydanticValidationError as exc:
+                    raise _validation_error(
+                        step, exc, "input", "WORKFLOW_STEP_INPUT_VALIDATION_FAILED"
+                    ) from None
+            else:
+                value = input_value
+            ctx = StepContext(
+                ex, step, value, resume_data=resume_data, suspend_data=suspend_data,
+                retry_count=attempt,
+            )  # fmt: skip
+            if step._is_async:  # pyright: ignore[reportPrivateUsage]
+                raw = await fn(ctx)
+            else:
+                raw = await asyncio.to_thread(fn, ctx)
+                if inspect.isawaitable(raw):
+                    raw = await raw
+            if out_schema.is_any:
+                output = _plain_output(step, out_schema, raw)
+            else:
+                try:
+                    output = out_schema.dump(out_schema.validate(raw))
+                except PydanticValidationError as exc:
+                    raise _validation_error(
+                        step, exc, "output", "WORKFLOW_STEP_OUTPUT_VALIDATION_FAILED"
+                    ) from None
+                except PydanticSerializationError as exc:
+                    raise _not_json(step, exc) from None
+            if ctx._state_update is not None:  # pyright: ignore[reportPrivateUsage]
+                ex.state.update(ctx._state_update)  # pyright: ignore[reportPrivateUsage]
+            record["status"] = "success"
+            record["output"] = output
+            record["endedAt"] = ex.clock.now_ms()
+            outcome = Outcome("success", output)
+            break
+        except SuspendSignal as sig:
+            if ctx is not None and ctx._state_update is not None:  # pyright: ignore[reportPrivateUsage]
+                ex.state.update(ctx._state_update)  # pyright: ignore[reportPrivateUsage]
+            record["status"] = "suspended"
+            if sig.payload is not None:
+                record["suspendPayload"] = sig.payload
+            record["suspendedAt"] = ex.clock.now_ms()
+            outcome = Outcome("suspended", sig.payload)
+            for label in sig.labels:
+                ex.resume_labels[label] = (
+                    {"stepId": sid}
+                    if foreach_index is None
+                    else {"stepId": sid, "foreachIndex": foreach_index}
+                )
+            if emit is not None:
+                emit("workflow-step-suspended", {"id": sid, "stepCallId": call_id, **record})
+            return outcome
+        except BailSignal as sig:
+            record["status"] = "success"
+            record["output"] = sig.value
+            record["endedAt"] = ex.clock.now_ms()
+            outcome = Outcome("bailed", sig.value)
+            break
+        except asyncio.CancelledError:
+            if not ex.abort.aborted:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            record["status"] = "canceled"
+            record["endedAt"] = ex.clock.now_ms()
+            outcome = Outcome("canceled")
+            break
+        except Exception as exc:
+            attempt += 1
+            if attempt < attempts and not isinstance(exc, NonRetryableError):
+                delay = workflow.retry_config.delay
+                if delay > 0:
+                    await ex.clock.sleep(delay)
+                continue
+            record["status"] = "failed"
+            record["error"] = serialize_error(exc)
+            record["endedAt"] = ex.clock.now_ms()
+            outcome = Outcome("failed", None, exc)
+            break
+    if emit is not None:
+        emit("workflow-step-result", {"id": sid, "stepCallId": call_id, **record})
+        emit("workflow-step-finish", {"id": sid, "stepCallId": call_id, "metadata": {}})
+    return outcome
+
+
+def _plain_output(step: Step[Any, Any], schema: Any, raw: Any) -> Any:
+    try:
+        return schema.dump(raw)
+    except PydanticSerializationError as exc:
+        raise _not_json(step, exc) from None
+
+
+def _not_json(step: Step[Any, Any], exc: Exception) -> StepExecutionError:
+    return StepExecutionError(
+        f"Step '{step.id}' returned output that cannot be stored as JSON: {exc}",
+        details={"stepId": step.id},
+    )

@@ -1,0 +1,1 @@
+"""The committed workflow graph: immutable entry nodes, validation and JSON serialization."""

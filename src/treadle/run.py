@@ -1,0 +1,541 @@
+"""Run: the handle of one workflow run (start, resume, stream, cancel, watch, restart...)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._engine.abort import AbortSignal
+from ._engine.clock import SYSTEM_CLOCK
+from ._engine.execution import Execution
+from ._engine.finish import build_result, run_status
+from ._engine.flow import run_entries
+from ._engine.outcome import Outcome, ResumeArgs
+from ._engine.resume import entry_index_of, leaf_step, resolve_target
+from ._engine.aggregate import entry_output
+from ._graph.nodes import entry_steps
+from ._schema import Schema
+from .errors import RunStateError, WorkflowDefinitionError
+from .request_context import RequestContext
+from .results import WorkflowResult
+from .storage.base import RunRecord
+
+if TYPE_CHECKING:
+    from .stream import WorkflowStream
+    from .workflow import Workflow
+
+__all__ = ["Run", "RunInfo", "open_run"]
+
+logger = logging.getLogger("treadle")
+
+InT = TypeVar("InT", contravariant=True)
+OutT = TypeVar("OutT", covariant=True)
+
+
+@dataclass(slots=True)
+class RunInfo:
+    """What lifecycle callbacks receive."""
+
+    run_id: str
+    workflow_id: str
+    resource_id: str | None
+    state: dict[str, Any]
+    input: Any
+    request_context: RequestContext
+    status: str = "running"
+    result: Any = None
+    error: dict[str, Any] | None = None
+    steps: dict[str, Any] = field(default_factory=dict[str, Any])
+    step_execution_path: list[str] = field(default_factory=list[str])
+    exception: BaseException | None = None
+
+    def get_init_data(self) -> Any:
+        return self.input
+
+
+class _EventInbox:
+    """Events sent to a run (`send_event`), kept until a `wait_for_event` takes them."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[Any]] = {}
+        self._waiters: dict[str, asyncio.Future[Any]] = {}
+
+    def send(self, name: str, data: Any) -> None:
+        waiter = self._waiters.pop(name, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(data)
+        else:
+            self._pending.setdefault(name, []).append(data)
+
+    def waiting_for(self) -> list[str]:
+        return list(self._waiters)
+
+    async def wait(self, name: str, abort: AbortSignal) -> Any:
+        queued = self._pending.get(name)
+        if queued:
+            return queued.pop(0)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters[name] = fut
+        abort.add_listener(lambda: fut.done() or fut.cancel())
+        try:
+            return await fut
+        finally:
+            self._waiters.pop(name, None)
+
+
+async def open_run(
+    workflow: Workflow[Any, Any, Any], run_id: str | None, resource_id: str | None
+) -> Run[Any, Any]:
+    if not workflow.entries:
+        raise WorkflowDefinitionError(
+            f"workflow '{workflow.id}': execution flow is not defined; add steps with .then(), "
+            ".branch()... and commit()"
+        )
+    if not workflow.committed:
+        raise WorkflowDefinitionError(
+            f"workflow '{workflow.id}': uncommitted step flow changes; call .commit() first"
+        )
+    if run_id is not None and run_id in workflow._runs:  # pyright: ignore[reportPrivateUsage]
+        return workflow._runs[run_id]  # pyright: ignore[reportPrivateUsage]
+    store = workflow.store
+    rid = run_id or str(uuid.uuid4())
+    record = await store.load_run(workflow.id, rid) if run_id is not None else None
+    if record is None:
+        now = SYSTEM_CLOCK.now_ms()
+        record = RunRecord(
+            workflow_name=workflow.id,
+            run_id=rid,
+            status="pending",
+            snapshot={"runId": rid, "status": "pending", "context": {}, "value": {}},
+            resource_id=resource_id,
+            created_at=now,
+            updated_at=now,
+        )
+        await store.save_run(record)
+    run: Run[Any, Any] = Run(workflow, record)
+    workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
+    return run
+
+
+class Run(Generic[InT, OutT]):
+    """One run of a workflow. Get it from `await workflow.create_run()`."""
+
+    def __init__(self, workflow: Workflow[Any, Any, Any], record: RunRecord) -> None:
+        from .events import EventBus
+
+        self.workflow = workflow
+        self.run_id = record.run_id
+        self.workflow_id = workflow.id
+        self.resource_id = record.resource_id
+        self.status: str = record.status
+        self._record = record
+        self._bus = EventBus()
+        self._inbox = _EventInbox()
+        self._abort = AbortSignal()
+        self._task: asyncio.Task[Any] | None = None
+        self.clock = SYSTEM_CLOCK
+
+    # -- public API ---------------------------------------------------------------------------
+    async def start(
+        self,
+        input_data: Any = None,
+        initial_state: Any = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+        include_state: bool = False,
+        include_resume_labels: bool = False,
+    ) -> WorkflowResult:
+        """Run the workflow from the start and return its result."""
+        ex = await self._prepare_start(input_data, initial_state, request_context)
+        return await self._drive(ex, 0, None, include_state, include_resume_labels)
+
+    async def resume(
+        self,
+        step: Any = None,
+        resume_data: Any = None,
+        label: str | None = None,
+        for_each_index: int | None = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+        include_state: bool = False,
+        include_resume_labels: bool = False,
+    ) -> WorkflowResult:
+        """Continue a suspended run at `step` (id, Step, path list, "outer.inner", or omitted
+        when exactly one step is suspended) with `resume_data`."""
+        ex, start, args = await self._prepare_resume(
+            step, resume_data, label, for_each_index, request_context
+        )
+        return await self._drive(ex, start, args, include_state, include_resume_labels)
+
+    def stream(
+        self,
+        input_data: Any = None,
+        initial_state: Any = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+        include_state: bool = False,
+        include_resume_labels: bool = False,
+        close_on_suspend: bool = True,
+    ) -> WorkflowStream:
+        """Start the run and stream its events: `async for event in stream`, `await stream.result`."""
+        from .stream import WorkflowStream
+
+        return WorkflowStream(
+            self,
+            lambda: self.start(
+                input_data, initial_state, request_context, include_state, include_resume_labels
+            ),
+            close_on_suspend,
+        )
+
+    def resume_stream(
+        self,
+        step: Any = None,
+        resume_data: Any = None,
+        label: str | None = None,
+        for_each_index: int | None = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+        include_state: bool = False,
+        include_resume_labels: bool = False,
+    ) -> WorkflowStream:
+        """`resume(...)`, streamed."""
+        from .stream import WorkflowStream
+
+        return WorkflowStream(
+            self,
+            lambda: self.resume(
+                step, resume_data, label, for_each_index, request_context,
+                include_state, include_resume_labels,
+            ),  # fmt: skip
+            True,
+        )
+
+    def watch(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Call `callback(event)` for each engine event (`{type, payload}`); returns unwatch."""
+        return self._bus.add_watcher(callback)
+
+    async def cancel(self) -> None:
+        """Cancel the run: the running async step is interrupted at its next await and recorded
+        `canceled`; the run ends `canceled`. A suspended or waiting run is marked canceled."""
+        self._abort.fire()
+        task = self._task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+            return
+        if self.status in ("suspended", "waiting", "pending"):
+            record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+            if record is not None:
+                record.status = "canceled"
+                record.snapshot["status"] = "canceled"
+                record.updated_at = self.clock.now_ms()
+                await self.workflow.store.save_run(record)
+            self.status = "canceled"
+
+    async def send_event(self, event: str, data: Any = None) -> None:
+        """Deliver `event` to the run; a `wait_for_event(event, ...)` entry continues with it."""
+        self._inbox.send(event, data)
+
+    async def restart(self) -> WorkflowResult:
+        """Continue a run left `running`/`waiting` (e.g. by a crash) from its last snapshot;
+        finished steps are not run again."""
+        record = await self._load()
+        if record.status in ("success", "failed"):
+            ex = self._execution(record.snapshot.get("context", {}).get("input"), {}, RequestContext())
+            ex.restore(record.snapshot)
+            return build_result(ex, _outcome_of(record), include_state=False, include_resume_labels=False)
+        if record.status not in ("running", "waiting"):
+            raise RunStateError(f"This workflow run was not active (status: {record.status})")
+        ex = self._execution(None, {}, RequestContext(record.snapshot.get("requestContext") or {}))
+        ex.restore(record.snapshot)
+        start = _first_unfinished(self.workflow, ex.context)
+        return await self._drive(ex, start, None, False, False, expected_version=record.version)
+
+    async def time_travel(
+        self,
+        step: Any,
+        input_data: Any = None,
+        resume_data: Any = None,
+        context: Mapping[str, Any] | None = None,
+        initial_state: Any = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+        include_state: bool = False,
+    ) -> WorkflowResult:
+        """Run again from `step` (a top-level step id or Step): earlier results come from the
+        stored run (or `context`), the step gets `input_data` (default: the previous output)."""
+        record = await self._load()
+        if record.status == "running" and self._task is not None and not self._task.done():
+            raise RunStateError("This workflow run is still running, cannot time travel")
+        sid = step if isinstance(step, str) else str(step.id)
+        idx = entry_index_of(self.workflow, sid.split(".")[0])
+        if idx is None:
+            raise RunStateError(
+                f"time_travel: step '{sid}' is not in workflow '{self.workflow_id}' "
+                f"(steps: {', '.join(self.workflow.steps)})"
+            )
+        rc = _request_context(request_context)
+        snap = record.snapshot
+        state = dict(snap.get("value") or {})
+        if initial_state is not None:
+            state = self._validate_state(initial_state)
+        ex = self._execution(snap.get("context", {}).get("input"), state, rc)
+        ex.restore(snap)
+        ex.state = state
+        keep: set[str] = set()
+        for entry in self.workflow.entries[:idx]:
+            keep.update(s.id for s in entry_steps(entry))
+            keep.add(getattr(entry, "id", ""))
+        ex.context = {k: v for k, v in ex.context.items() if k == "input" or k in keep}
+        for key, value in (context or {}).items():
+            ex.context[key] = {"status": "success", "output": value, "payload": None}
+        ex.suspended_paths = {}
+        entry = self.workflow.entries[idx]
+        if input_data is not None:
+            target = self.workflow.steps.get(sid)
+            if target is not None and self.workflow.validate_inputs:
+                target._in.validate_or_raise(  # pyright: ignore[reportPrivateUsage]
+                    input_data, f"Step '{sid}' input validation failed",
+                    code="WORKFLOW_STEP_INPUT_VALIDATION_FAILED", step_id=sid,
+                )  # fmt: skip
+            prev = input_data
+        elif idx == 0:
+            prev = ex.context.get("input")
+        else:
+            prev = entry_output(self.workflow.entries[idx - 1], ex.context)
+        del entry
+        args = None
+        if resume_data is not None:
+            args = ResumeArgs(resume_data, [sid])
+        return await self._drive(ex, idx, args, include_state, False, prev=prev)
+
+    def start_sync(self, **kwargs: Any) -> WorkflowResult:
+        """`start(...)` for synchronous code (runs its own event loop)."""
+        return asyncio.run(self.start(**kwargs))
+
+    def resume_sync(self, **kwargs: Any) -> WorkflowResult:
+        """`resume(...)` for synchronous code (runs its own event loop)."""
+        return asyncio.run(self.resume(**kwargs))
+
+    async def start_async(self, **kwargs: Any) -> str:
+        """Start in the background; returns the run id at once (read the result from storage)."""
+        ex = await self._prepare_start(
+            kwargs.get("input_data"), kwargs.get("initial_state"), kwargs.get("request_context")
+        )
+        await self._save("running", ex)
+        asyncio.get_running_loop().create_task(self._drive(ex, 0, None, False, False))
+        return self.run_id
+
+    # -- internals ----------------------------------------------------------------------------
+    def _execution(self, input_value: Any, state: dict[str, Any], rc: RequestContext) -> Execution:
+        bus = self._bus
+        run_id = self.run_id
+        active = bus.active
+        self._abort = AbortSignal()
+        return Execution(
+            self.workflow,
+            run_id=run_id,
+            resource_id=self.resource_id,
+            input_value=input_value,
+            state=state,
+            request_context=rc,
+            abort=self._abort,
+            clock=self.clock,
+            app=self.workflow.app,
+            emit=(lambda kind, payload: bus.engine_event(run_id, kind, payload)) if active else None,
+            emit_output=(lambda kind, payload: bus.output_event(run_id, kind, payload))
+            if active
+            else None,
+            events=self._inbox,
+        )
+
+    def _validate_state(self, initial_state: Any) -> dict[str, Any]:
+        schema = self.workflow.state_schema_adapter
+        if schema is None:
+            return dict(initial_state or {})
+        value = schema.validate_or_raise(
+            initial_state if initial_state is not None else {},
+            "Invalid initial data",
+            details={"type": "initial data"},
+        )
+        return schema.dump(value)
+
+    async def _prepare_start(
+        self, input_data: Any, initial_state: Any, request_context: Any
+    ) -> Execution:
+        if self.status not in ("pending",):
+            raise RunStateError(
+                f"run '{self.run_id}' has already started (status: {self.status}); "
+                "create a new run, or resume/restart this one"
+            )
+        wf = self.workflow
+        if wf.validate_inputs:
+            value = wf.input_adapter.validate_or_raise(
+                input_data, "Invalid input data", details={"type": "input data"}
+            )
+            input_value = wf.input_adapter.dump(value)
+        else:
+            input_value = Schema.of(None).dump(input_data)
+        state = self._validate_state(initial_state)
+        rc = _request_context(request_context)
+        if wf.request_context_adapter is not None:
+            wf.request_context_adapter.validate_or_raise(
+                rc.to_dict(), f"Request context validation failed for workflow '{wf.id}'"
+            )
+        if wf.on_start is not None:
+            info = RunInfo(self.run_id, wf.id, self.resource_id, state, input_value, rc)
+            await _maybe_await(wf.on_start(info))
+        return self._execution(input_value, state, rc)
+
+    async def _prepare_resume(
+        self,
+        step: Any,
+        resume_data: Any,
+        label: str | None,
+        for_each_index: int | None,
+        request_context: Any,
+    ) -> tuple[Execution, int, ResumeArgs]:
+        record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+        if record is None or record.status != "suspended":
+            raise RunStateError("This workflow run was not suspended")
+        snap = record.snapshot
+        rc = RequestContext(snap.get("requestContext") or {})
+        if request_context is not None:
+            rc.update(_request_context(request_context))
+        ex = self._execution(None, {}, rc)
+        ex.restore(snap)
+        path, index = resolve_target(ex, step, label, for_each_index)
+        target = leaf_step(self.workflow, path)
+        resume_schema = target._resume if target is not None else None  # pyright: ignore[reportPrivateUsage]
+        if resume_schema is not None:
+            resume_data = resume_schema.dump(
+                resume_schema.validate_or_raise(
+                    resume_data if resume_data is not None else {},
+                    "Invalid resume data",
+                    details={"type": "resume data"},
+                )
+            )
+        # Claim the run (compare-and-set on the stored version): one resumer wins.
+        record.status = "running"
+        record.snapshot = {**snap, "status": "running"}
+        await self.workflow.store.save_run(record, expected_version=record.version)
+        self.status = "running"
+        start = ex.suspended_paths[path[0]][0]
+        return ex, start, ResumeArgs(resume_data, path, index)
+
+    async def _drive(
+        self,
+        ex: Execution,
+        start: int,
+        resume: ResumeArgs | None,
+        include_state: bool,
+        include_resume_labels: bool,
+        expected_version: int | None = None,
+        prev: Any = None,
+    ) -> WorkflowResult:
+        self.status = "running"
+        self._task = asyncio.current_task()
+        wf = self.workflow
+        try:
+            if prev is None:
+                outcome = await run_entries(ex, start, resume)
+            else:
+                outcome = await run_entries(ex, start, resume, prev)
+        except asyncio.CancelledError:
+            if not self._abort.aborted:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            outcome = Outcome("canceled")
+        finally:
+            self._task = None
+        result = build_result(
+            ex, outcome, include_state=include_state, include_resume_labels=include_resume_labels
+        )
+        self.status = status = run_status(outcome)
+        await self._save(status, ex, result)
+        if status == "canceled" and ex.emit is not None:
+            ex.emit("workflow-canceled", {})
+        await self._callbacks(ex, result)
+        return result
+
+    async def _save(self, status: str, ex: Execution, result: WorkflowResult | None = None) -> None:
+        snap = ex.snapshot()
+        snap.update(runId=self.run_id, status=status, requestContext=_plain_rc(ex.request_context))
+        snap["timestamp"] = self.clock.now_ms()
+        if result is not None:
+            if result.result is not None:
+                snap["result"] = result.result
+            if result.error is not None:
+                snap["error"] = result.error
+        record = self._record
+        record.status = status
+        record.snapshot = snap
+        record.updated_at = snap["timestamp"]
+        await self.workflow.store.save_run(record)
+
+    async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
+        wf = self.workflow
+        if wf.on_finish is None and (wf.on_error is None or result.status != "failed"):
+            return
+        info = RunInfo(
+            self.run_id, wf.id, self.resource_id, dict(ex.state), ex.context.get("input"),
+            ex.request_context, result.status, result.result, result.error,
+            dict(result.steps), list(result.step_execution_path), result.exception,
+        )  # fmt: skip
+        for callback in (wf.on_finish, wf.on_error if result.status == "failed" else None):
+            if callback is None:
+                continue
+            try:
+                await _maybe_await(callback(info))
+            except Exception:  # callbacks must not change the run's outcome
+                logger.exception("workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id)
+
+    async def _load(self) -> RunRecord:
+        record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+        if record is None:
+            raise RunStateError(f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}")
+        return record
+
+
+def _request_context(value: Any) -> RequestContext:
+    if value is None:
+        return RequestContext()
+    if isinstance(value, RequestContext):
+        return value
+    return RequestContext(value)
+
+
+def _plain_rc(rc: RequestContext) -> dict[str, Any]:
+    from ._schema import to_plain
+
+    out: dict[str, Any] = {}
+    for key, value in rc.items():
+        try:
+            out[key] = to_plain(value)
+        except Exception:  # values without a JSON form are not persisted
+            continue
+    return out
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _outcome_of(record: RunRecord) -> Outcome:
+    snap = record.snapshot
+    if record.status == "success":
+        return Outcome("success", snap.get("result"))
+    error = RunStateError(str((snap.get("error") or {}).get("message", "workflow failed")))
+    return Outcome("failed", None, error)
+
+
+def _first_unfinished(workflow: Workflow[Any, Any, Any], context: dict[str, Any]) -> int:
+    for idx, entry in enumerate(workflow.entries):
+        ids = [s.id for s in entry_steps(entry)] or [getattr(entry, "id", "")]
+        if not all(context.get(i, {}).get("status") == "success" for i in ids):
+            return idx
+    return len(workflow.entries)

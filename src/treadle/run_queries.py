@@ -1,0 +1,129 @@
+"""Reading stored runs of a workflow: list, get (Mastra's WorkflowState), delete, active runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .storage.base import RunRecord
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
+
+__all__ = [
+    "delete_workflow_run_by_id",
+    "get_workflow_run_by_id",
+    "list_active_workflow_runs",
+    "list_workflow_runs",
+    "restart_all_active_workflow_runs",
+]
+
+
+def _ms(value: datetime | int | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return int(value.timestamp() * 1000)
+
+
+def _row(record: RunRecord) -> dict[str, Any]:
+    return {
+        "workflowName": record.workflow_name,
+        "runId": record.run_id,
+        "resourceId": record.resource_id,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+        "snapshot": record.snapshot,
+    }
+
+
+async def list_workflow_runs(
+    workflow: Workflow[Any, Any, Any],
+    *,
+    status: str | None = None,
+    resource_id: str | None = None,
+    from_date: datetime | int | None = None,
+    to_date: datetime | int | None = None,
+    page: int | None = None,
+    per_page: int | None = None,
+) -> dict[str, Any]:
+    rows, total = await workflow.store.list_runs(
+        workflow.id,
+        status=status,
+        resource_id=resource_id,
+        from_date=_ms(from_date),
+        to_date=_ms(to_date),
+        page=page,
+        per_page=per_page,
+    )
+    return {"runs": [_row(r) for r in rows], "total": total}
+
+
+def _flatten_steps(context: dict[str, Any], meta: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    steps: dict[str, Any] = {}
+    for key, record in context.items():
+        if key == "input":
+            continue
+        steps[prefix + key] = record
+        nested = (meta.get(key) or {}).get("nested")
+        if nested:
+            inner = _flatten_steps(nested.get("context") or {}, nested.get("meta") or {}, f"{prefix}{key}.")
+            steps.update(inner)
+    return steps
+
+
+async def get_workflow_run_by_id(
+    workflow: Workflow[Any, Any, Any], run_id: str, fields: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    record = await workflow.store.load_run(workflow.id, run_id)
+    if record is None:
+        return None
+    snap = record.snapshot
+    state: dict[str, Any] = {
+        "runId": record.run_id,
+        "workflowName": record.workflow_name,
+        "resourceId": record.resource_id,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+        "status": record.status,
+    }
+    full: dict[str, Any] = {
+        "result": snap.get("result"),
+        "error": snap.get("error"),
+        "payload": (snap.get("context") or {}).get("input"),
+        "steps": _flatten_steps(snap.get("context") or {}, snap.get("meta") or {}),
+        "activeStepsPath": {},
+        "serializedStepGraph": workflow.serialized_step_graph,
+        "suspendedPaths": snap.get("suspendedPaths") or {},
+        "resumeLabels": snap.get("resumeLabels") or {},
+        "waitingPaths": {},
+    }
+    if snap.get("value"):
+        full["initialState"] = snap["value"]
+    wanted = full if fields is None else {k: v for k, v in full.items() if k in fields}
+    state.update({k: v for k, v in wanted.items() if v is not None})
+    return state
+
+
+async def delete_workflow_run_by_id(workflow: Workflow[Any, Any, Any], run_id: str) -> None:
+    await workflow.store.delete_run(workflow.id, run_id)
+    workflow._runs.pop(run_id, None)  # pyright: ignore[reportPrivateUsage]
+
+
+async def list_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> dict[str, Any]:
+    running, _ = await workflow.store.list_runs(workflow.id, status="running")
+    waiting, _ = await workflow.store.list_runs(workflow.id, status="waiting")
+    rows = [_row(r) for r in running + waiting]
+    return {"runs": rows, "total": len(rows)}
+
+
+async def restart_all_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> None:
+    import logging
+
+    active = await list_active_workflow_runs(workflow)
+    for row in active["runs"]:
+        run = await workflow.create_run(run_id=row["runId"])
+        try:
+            await run.restart()
+        except Exception:  # one bad run must not stop the others
+            logging.getLogger("treadle").exception("restart of run '%s' failed", row["runId"])
