@@ -26,7 +26,9 @@ class Schema:
         self.type = tp
         self.is_any = tp is None or tp is Any
         self._model: type[BaseModel] | None = (
-            tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+            cast(type[BaseModel], tp)
+            if isinstance(tp, type) and issubclass(cast(type, tp), BaseModel)
+            else None
         )
         self._adapter: TypeAdapter[Any] | None = (
             None if self.is_any or self._model is not None else TypeAdapter(tp)

@@ -26,8 +26,8 @@ def _step_id(step_or_id: Any) -> str:
 
 def _step_output(ex: Execution, step_or_id: Any) -> Any:
     key = _step_id(step_or_id)
-    if key == "input":
-        return ex.context.get("input")
+    if key == "input":  # not a step (Mastra: null); the workflow input is get_init_data()
+        return None
     record = ex.context.get(key)
     if record is None or record.get("status") != "success":
         return None
@@ -53,8 +53,10 @@ class Writer:
             )
 
     async def custom(self, chunk: dict[str, Any]) -> None:
-        if not isinstance(chunk.get("type"), str):  # pyright: ignore[reportUnknownMemberType]
-            raise ValueError("writer.custom() needs a dict with a string 'type' (e.g. 'data-progress')")
+        if not isinstance(chunk.get("type"), str):
+            raise ValueError(
+                "writer.custom() needs a dict with a string 'type' (e.g. 'data-progress')"
+            )
         emit = self._ex.emit_output
         if emit is not None:
             emit("__custom__", to_plain(chunk))
@@ -141,9 +143,7 @@ class StepContext(Generic[InT]):
             raise TypeError(f"step '{self._step.id}': set_state() takes a dict or a model")
         own = self._step._state  # pyright: ignore[reportPrivateUsage]
         if own is not None:
-            own.validate_or_raise(
-                plain, "Step state data validation failed", step_id=self._step.id
-            )
+            own.validate_or_raise(plain, "Step state data validation failed", step_id=self._step.id)
         else:
             schema = self._ex.workflow.state_schema_adapter
             if schema is not None:
@@ -168,8 +168,8 @@ class StepContext(Generic[InT]):
 
                 issues = issues_of(exc)  # type: ignore[arg-type]
                 raise SchemaValidationError(
-                    f"Step '{self._step.id}' suspend payload validation failed: \n"
-                    f"{format_issues(issues)}",
+                    # Mastra's wording; the step is named by `stepId` on the error.
+                    f"Step suspend data validation failed: \n{format_issues(issues)}",
                     issues=issues,
                     code="WORKFLOW_STEP_SUSPEND_DATA_VALIDATION_FAILED",
                     step_id=self._step.id,

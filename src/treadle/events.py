@@ -66,7 +66,9 @@ class EventBus:
                 "type": kind,
                 "runId": run_id,
                 "from": "WORKFLOW",
-                "payload": {"stepName": payload.get("id"), **payload} if "id" in payload else payload,
+                "payload": {"stepName": payload.get("id"), **payload}
+                if "id" in payload
+                else payload,
             }
             for sink in list(self._streams):
                 sink(event)

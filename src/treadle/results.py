@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializerFunctionWrapHandler
-from pydantic import model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = ["StepResult", "WorkflowResult", "step_result_from_record"]
@@ -33,13 +39,28 @@ class StepResult(BaseModel):
 
 
 _FIELD_OF = {to_camel(name): name for name in StepResult.model_fields}
-_STEP_FIELDS = frozenset(StepResult.model_fields)
+_DEFAULTS: dict[str, Any] = dict.fromkeys(StepResult.model_fields)
 
 
 def step_result_from_record(record: dict[str, Any]) -> StepResult:
-    """Build without validation: records are made by the engine and already well-formed."""
-    values = {_FIELD_OF.get(k, k): v for k, v in record.items()}
-    return StepResult.model_construct(_fields_set=set(values) & _STEP_FIELDS, **values)
+    """Build without validation (records are made by the engine and already well-formed), and
+    without `model_construct`'s per-field default resolution: this runs once per step."""
+    values = dict(_DEFAULTS)
+    extra: dict[str, Any] = {}
+    fields_set: set[str] = set()
+    for key, value in record.items():
+        name = _FIELD_OF.get(key)
+        if name is None:
+            extra[key] = value
+        else:
+            values[name] = value
+            fields_set.add(name)
+    made = StepResult.__new__(StepResult)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(made, "__pydantic_extra__", extra)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
 
 
 class WorkflowResult(BaseModel):

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._engine.abort import AbortSignal
+from ._engine.aggregate import entry_output
 from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Execution
 from ._engine.finish import build_result, run_status
 from ._engine.flow import run_entries
 from ._engine.outcome import Outcome, ResumeArgs
 from ._engine.resume import entry_index_of, leaf_step, resolve_target
-from ._engine.aggregate import entry_output
 from ._graph.nodes import entry_steps
 from ._schema import Schema
 from .errors import RunStateError, WorkflowDefinitionError
@@ -28,6 +28,7 @@ from .storage.base import RunRecord
 if TYPE_CHECKING:
     from .stream import WorkflowStream
     from .workflow import Workflow
+from ._engine.outcome import EMPTY
 
 __all__ = ["Run", "RunInfo", "open_run"]
 
@@ -206,9 +207,14 @@ class Run(Generic[InT, OutT]):
         return WorkflowStream(
             self,
             lambda: self.resume(
-                step, resume_data, label, for_each_index, request_context,
-                include_state, include_resume_labels,
-            ),  # fmt: skip
+                step,
+                resume_data,
+                label,
+                for_each_index,
+                request_context,
+                include_state,
+                include_resume_labels,
+            ),
             True,
         )
 
@@ -242,12 +248,18 @@ class Run(Generic[InT, OutT]):
         finished steps are not run again."""
         record = await self._load()
         if record.status in ("success", "failed"):
-            ex = self._execution(record.snapshot.get("context", {}).get("input"), {}, RequestContext())
+            ex = self._execution(
+                record.snapshot.get("context", EMPTY).get("input"), {}, RequestContext()
+            )
             ex.restore(record.snapshot)
-            return build_result(ex, _outcome_of(record), include_state=False, include_resume_labels=False)
+            return build_result(
+                ex, _outcome_of(record), include_state=False, include_resume_labels=False
+            )
         if record.status not in ("running", "waiting"):
             raise RunStateError(f"This workflow run was not active (status: {record.status})")
-        ex = self._execution(None, {}, RequestContext(record.snapshot.get("requestContext") or {}))
+        ex = self._execution(
+            None, {}, RequestContext(record.snapshot.get("requestContext") or EMPTY)
+        )
         ex.restore(record.snapshot)
         start = _first_unfinished(self.workflow, ex.context)
         return await self._drive(ex, start, None, False, False, expected_version=record.version)
@@ -276,10 +288,10 @@ class Run(Generic[InT, OutT]):
             )
         rc = _request_context(request_context)
         snap = record.snapshot
-        state = dict(snap.get("value") or {})
+        state = dict(snap.get("value") or EMPTY)
         if initial_state is not None:
             state = self._validate_state(initial_state)
-        ex = self._execution(snap.get("context", {}).get("input"), state, rc)
+        ex = self._execution(snap.get("context", EMPTY).get("input"), state, rc)
         ex.restore(snap)
         ex.state = state
         keep: set[str] = set()
@@ -287,7 +299,7 @@ class Run(Generic[InT, OutT]):
             keep.update(s.id for s in entry_steps(entry))
             keep.add(getattr(entry, "id", ""))
         ex.context = {k: v for k, v in ex.context.items() if k == "input" or k in keep}
-        for key, value in (context or {}).items():
+        for key, value in (context or EMPTY).items():
             ex.context[key] = {"status": "success", "output": value, "payload": None}
         ex.suspended_paths = {}
         entry = self.workflow.entries[idx]
@@ -322,7 +334,9 @@ class Run(Generic[InT, OutT]):
         ex = await self._prepare_start(
             kwargs.get("input_data"), kwargs.get("initial_state"), kwargs.get("request_context")
         )
-        await self._save("running", ex)
+        # As Mastra: the stored run stays `pending` until the engine writes it; only this handle
+        # is marked running, so a second start() is refused.
+        self.status = "running"
         asyncio.get_running_loop().create_task(self._drive(ex, 0, None, False, False))
         return self.run_id
 
@@ -342,7 +356,9 @@ class Run(Generic[InT, OutT]):
             abort=self._abort,
             clock=self.clock,
             app=self.workflow.app,
-            emit=(lambda kind, payload: bus.engine_event(run_id, kind, payload)) if active else None,
+            emit=(lambda kind, payload: bus.engine_event(run_id, kind, payload))
+            if active
+            else None,
             emit_output=(lambda kind, payload: bus.output_event(run_id, kind, payload))
             if active
             else None,
@@ -352,7 +368,7 @@ class Run(Generic[InT, OutT]):
     def _validate_state(self, initial_state: Any) -> dict[str, Any]:
         schema = self.workflow.state_schema_adapter
         if schema is None:
-            return dict(initial_state or {})
+            return dict(initial_state or EMPTY)
         value = schema.validate_or_raise(
             initial_state if initial_state is not None else {},
             "Invalid initial data",
@@ -399,7 +415,7 @@ class Run(Generic[InT, OutT]):
         if record is None or record.status != "suspended":
             raise RunStateError("This workflow run was not suspended")
         snap = record.snapshot
-        rc = RequestContext(snap.get("requestContext") or {})
+        rc = RequestContext(snap.get("requestContext") or EMPTY)
         if request_context is not None:
             rc.update(_request_context(request_context))
         ex = self._execution(None, {}, rc)
@@ -435,7 +451,6 @@ class Run(Generic[InT, OutT]):
     ) -> WorkflowResult:
         self.status = "running"
         self._task = asyncio.current_task()
-        wf = self.workflow
         try:
             if prev is None:
                 outcome = await run_entries(ex, start, resume)
@@ -490,12 +505,16 @@ class Run(Generic[InT, OutT]):
             try:
                 await _maybe_await(callback(info))
             except Exception:  # callbacks must not change the run's outcome
-                logger.exception("workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id)
+                logger.exception(
+                    "workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id
+                )
 
     async def _load(self) -> RunRecord:
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
         if record is None:
-            raise RunStateError(f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}")
+            raise RunStateError(
+                f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"
+            )
         return record
 
 
@@ -529,13 +548,13 @@ def _outcome_of(record: RunRecord) -> Outcome:
     snap = record.snapshot
     if record.status == "success":
         return Outcome("success", snap.get("result"))
-    error = RunStateError(str((snap.get("error") or {}).get("message", "workflow failed")))
+    error = RunStateError(str((snap.get("error") or EMPTY).get("message", "workflow failed")))
     return Outcome("failed", None, error)
 
 
 def _first_unfinished(workflow: Workflow[Any, Any, Any], context: dict[str, Any]) -> int:
     for idx, entry in enumerate(workflow.entries):
         ids = [s.id for s in entry_steps(entry)] or [getattr(entry, "id", "")]
-        if not all(context.get(i, {}).get("status") == "success" for i in ids):
+        if not all(context.get(i, EMPTY).get("status") == "success" for i in ids):
             return idx
     return len(workflow.entries)

@@ -10,6 +10,7 @@ from .storage.base import RunRecord
 
 if TYPE_CHECKING:
     from .workflow import Workflow
+from ._engine.outcome import EMPTY
 
 __all__ = [
     "delete_workflow_run_by_id",
@@ -26,15 +27,31 @@ def _ms(value: datetime | int | None) -> int | None:
     return int(value.timestamp() * 1000)
 
 
-def _row(record: RunRecord) -> dict[str, Any]:
-    return {
+def _row(record: RunRecord, workflow: Workflow[Any, Any, Any] | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "workflowName": record.workflow_name,
         "runId": record.run_id,
-        "resourceId": record.resource_id,
         "createdAt": record.created_at,
         "updatedAt": record.updated_at,
-        "snapshot": record.snapshot,
+        "snapshot": _public_snapshot(record, workflow),
     }
+    if record.resource_id is not None:  # Mastra's in-memory rows have no key then
+        row["resourceId"] = record.resource_id
+    return row
+
+
+def _public_snapshot(record: RunRecord, workflow: Workflow[Any, Any, Any] | None) -> dict[str, Any]:
+    """The stored snapshot in Mastra's WorkflowRunState shape: its bookkeeping keys present
+    (empty when Treadle has nothing for them), Treadle's internal `meta` left out."""
+    snap = {k: v for k, v in record.snapshot.items() if k != "meta"}
+    snap.setdefault("activeStepsPath", {})
+    snap.setdefault("waitingPaths", {})
+    snap.setdefault("resumeLabels", {})
+    snap.setdefault("suspendedPaths", {})
+    snap.setdefault("timestamp", record.updated_at)
+    if workflow is not None:
+        snap.setdefault("serializedStepGraph", workflow.serialized_step_graph)
+    return snap
 
 
 async def list_workflow_runs(
@@ -56,18 +73,22 @@ async def list_workflow_runs(
         page=page,
         per_page=per_page,
     )
-    return {"runs": [_row(r) for r in rows], "total": total}
+    return {"runs": [_row(r, workflow) for r in rows], "total": total}
 
 
-def _flatten_steps(context: dict[str, Any], meta: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten_steps(
+    context: dict[str, Any], meta: dict[str, Any], prefix: str = ""
+) -> dict[str, Any]:
     steps: dict[str, Any] = {}
     for key, record in context.items():
         if key == "input":
             continue
         steps[prefix + key] = record
-        nested = (meta.get(key) or {}).get("nested")
+        nested = (meta.get(key) or EMPTY).get("nested")
         if nested:
-            inner = _flatten_steps(nested.get("context") or {}, nested.get("meta") or {}, f"{prefix}{key}.")
+            inner = _flatten_steps(
+                nested.get("context") or EMPTY, nested.get("meta") or EMPTY, f"{prefix}{key}."
+            )
             steps.update(inner)
     return steps
 
@@ -87,15 +108,17 @@ async def get_workflow_run_by_id(
         "updatedAt": record.updated_at,
         "status": record.status,
     }
+    if record.resource_id is None:
+        del state["resourceId"]  # Mastra's in-memory store has no resourceId key then
     full: dict[str, Any] = {
         "result": snap.get("result"),
         "error": snap.get("error"),
-        "payload": (snap.get("context") or {}).get("input"),
-        "steps": _flatten_steps(snap.get("context") or {}, snap.get("meta") or {}),
+        "payload": (snap.get("context") or EMPTY).get("input"),
+        "steps": _flatten_steps(snap.get("context") or EMPTY, snap.get("meta") or EMPTY),
         "activeStepsPath": {},
         "serializedStepGraph": workflow.serialized_step_graph,
-        "suspendedPaths": snap.get("suspendedPaths") or {},
-        "resumeLabels": snap.get("resumeLabels") or {},
+        "suspendedPaths": snap.get("suspendedPaths") or EMPTY,
+        "resumeLabels": snap.get("resumeLabels") or EMPTY,
         "waitingPaths": {},
     }
     if snap.get("value"):
@@ -113,7 +136,7 @@ async def delete_workflow_run_by_id(workflow: Workflow[Any, Any, Any], run_id: s
 async def list_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> dict[str, Any]:
     running, _ = await workflow.store.list_runs(workflow.id, status="running")
     waiting, _ = await workflow.store.list_runs(workflow.id, status="waiting")
-    rows = [_row(r) for r in running + waiting]
+    rows = [_row(r, workflow) for r in running + waiting]
     return {"runs": rows, "total": len(rows)}
 
 

@@ -241,7 +241,6 @@ def step(
     return wrap
 
 
-
 def clone_step(source: Step[I2, O2], *, id: str) -> Step[I2, O2]:
     """A copy of `source` under a new id (Mastra's `cloneStep`; `request_context_schema` too)."""
     if source.component == "WORKFLOW":

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from ._graph.mapping import compile_mapping, mapping_steps
 from ._graph.nodes import (
@@ -50,6 +50,10 @@ class RetryConfig:
 
     attempts: int = 0
     delay: float | timedelta = 0
+
+    @property
+    def delay_ms(self) -> float:
+        return to_ms(self.delay)
 
     def __post_init__(self) -> None:
         if self.attempts < 0:
@@ -138,7 +142,9 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
     def parallel(self, steps: Sequence[Step[PrevT, Any]]) -> Workflow[InT, OutT, dict[str, Any]]:
         """Run `steps` at once on the same input; the next input is `{step_id: output}`."""
         if not steps:
-            raise WorkflowDefinitionError(f"workflow '{self.id}': parallel() needs at least one step")
+            raise WorkflowDefinitionError(
+                f"workflow '{self.id}': parallel() needs at least one step"
+            )
         for s in steps:
             _check_step(s, "parallel")
         return self._add(ParallelEntry(tuple(steps)))
@@ -168,7 +174,9 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         """Run `step`, then again on its own output until `condition` is true."""
         return self._loop(step, condition, "dountil")
 
-    def _loop(self, step: Step[Any, Any], condition: Condition, kind: Literal["dowhile", "dountil"]) -> Any:
+    def _loop(
+        self, step: Step[Any, Any], condition: Condition, kind: Literal["dowhile", "dountil"]
+    ) -> Any:
         _check_step(step, kind)
         if not callable(condition):
             raise WorkflowDefinitionError(f"workflow '{self.id}': {kind} condition is not callable")
@@ -214,8 +222,8 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
             raise WorkflowDefinitionError(
                 f"workflow '{self.id}': map() takes a function or a dict, got {type(fn).__name__}"
             )
-        mapping = Step(id=step_id, execute=execute, component="MAPPING")
-        return self._add(MappingEntry(mapping, fn))
+        mapping: Step[Any, Any] = Step(id=step_id, execute=execute, component="MAPPING")
+        return self._add(MappingEntry(mapping, cast(Any, fn)))
 
     def sleep(
         self,
@@ -242,7 +250,9 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
     def wait_for_event(self, event: str, step: Step[PrevT, N]) -> Workflow[InT, OutT, N]:
         """Pause until `run.send_event(event, data)`, then run `step` with `resume_data=data`."""
         if not event:
-            raise WorkflowDefinitionError(f"workflow '{self.id}': wait_for_event() needs an event name")
+            raise WorkflowDefinitionError(
+                f"workflow '{self.id}': wait_for_event() needs an event name"
+            )
         _check_step(step, "wait_for_event")
         return self._add(WaitForEventEntry(event, step))
 
@@ -269,7 +279,8 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
                     )
                 steps[s.id] = s
             if isinstance(entry, MappingEntry) and isinstance(entry.config, Mapping):
-                for ref in mapping_steps(entry.config):  # pyright: ignore[reportUnknownArgumentType]
+                config = cast(Mapping[str, Any], entry.config)  # pyright: ignore[reportUnknownMemberType]
+                for ref in mapping_steps(config):
                     if ref.id not in steps:
                         raise WorkflowDefinitionError(
                             f"workflow '{self.id}': map '{entry.step.id}' refers to step '{ref.id}', "

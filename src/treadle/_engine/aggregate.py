@@ -17,7 +17,7 @@ from .._graph.nodes import (
     WaitForEventEntry,
 )
 from ..step import Step
-from .outcome import Outcome
+from .outcome import EMPTY, Outcome
 
 __all__ = ["aggregate_children", "entry_output"]
 
@@ -39,7 +39,7 @@ def entry_output(entry: Entry, context: dict[str, Any]) -> Any:
     return {
         s.id: _output(context, s.id)
         for s in entry.steps
-        if context.get(s.id, {}).get("status") == "success"
+        if context.get(s.id, EMPTY).get("status") == "success"
     }
 
 
@@ -54,11 +54,11 @@ def aggregate_children(
     for child in children:
         outcome = ran.get(child.id)
         record = context.get(child.id)
-        status = outcome.status if outcome is not None else (record or {}).get("status")
+        status = outcome.status if outcome is not None else (record or EMPTY).get("status")
         if status == "failed":
             return outcome if outcome is not None else Outcome("failed")
         if status == "suspended" and suspended is None:
-            suspended = outcome or Outcome("suspended", (record or {}).get("suspendPayload"))
+            suspended = outcome or Outcome("suspended", (record or EMPTY).get("suspendPayload"))
         elif status == "canceled":
             canceled = True
         elif status == "bailed" and bailed is None:
@@ -74,6 +74,6 @@ def aggregate_children(
         {
             child.id: context[child.id].get("output")
             for child in children
-            if context.get(child.id, {}).get("status") == "success"
+            if context.get(child.id, EMPTY).get("status") == "success"
         },
     )

@@ -19,8 +19,7 @@ def serialize_error(exc: BaseException, _depth: int = 0) -> dict[str, Any]:
         out["code"] = exc.code
         out["domain"] = exc.domain
         out["category"] = exc.category
-        if exc.details:
-            out["details"] = to_plain(exc.details)
+        out["details"] = to_plain(exc.details)  # MastraError.toJSON always has details
         if isinstance(exc, SchemaValidationError):
             out["issues"] = [dict(i) for i in exc.issues]
             if exc.step_id is not None:

@@ -11,6 +11,7 @@ from .clock import Clock
 
 if TYPE_CHECKING:
     from ..workflow import Workflow
+from .outcome import EMPTY
 
 __all__ = ["Emit", "Execution"]
 
@@ -94,8 +95,10 @@ class Execution:
 
     def restore(self, snap: dict[str, Any]) -> None:
         self.context = dict(snap.get("context") or {"input": None})
-        self.state = dict(snap.get("value") or {})
+        self.state = dict(snap.get("value") or EMPTY)
         self.path = list(snap.get("stepExecutionPath") or [])
-        self.suspended_paths = {k: list(v) for k, v in (snap.get("suspendedPaths") or {}).items()}
-        self.resume_labels = dict(snap.get("resumeLabels") or {})
-        self.meta = {k: dict(v) for k, v in (snap.get("meta") or {}).items()}
+        self.suspended_paths = {
+            k: list(v) for k, v in (snap.get("suspendedPaths") or EMPTY).items()
+        }
+        self.resume_labels = dict(snap.get("resumeLabels") or EMPTY)
+        self.meta = {k: dict(v) for k, v in (snap.get("meta") or EMPTY).items()}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..results import WorkflowResult, step_result_from_record
 from .error_json import serialize_error
 from .execution import Execution
 from .nested import child_suspended_paths
-from .outcome import Outcome
+from .outcome import EMPTY, Outcome
 
 __all__ = ["build_result", "run_status"]
 
@@ -36,7 +36,8 @@ def build_result(
     elif status == "suspended":
         values["suspended"] = child_suspended_paths(ex)
         values["suspend_payload"] = {
-            sid: ex.context.get(sid, {}).get("suspendPayload", {}) for sid in ex.suspended_paths
+            sid: ex.context.get(sid, EMPTY).get("suspendPayload", EMPTY)
+            for sid in ex.suspended_paths
         }
         if include_resume_labels:
             values["resume_labels"] = dict(ex.resume_labels)
@@ -50,8 +51,10 @@ def build_result(
 def _error_of(ex: Execution, outcome: Outcome) -> dict[str, Any]:
     if outcome.exc is not None:
         return serialize_error(outcome.exc)
-    for record in ex.context.values():
-        if isinstance(record, dict) and record.get("status") == "failed" and "error" in record:  # pyright: ignore[reportUnknownMemberType]
-            error: dict[str, Any] = record["error"]
-            return error
+    records: list[Any] = list(ex.context.values())
+    for record in records:
+        if isinstance(record, dict) and "error" in record:
+            typed = cast(dict[str, Any], record)
+            if typed.get("status") == "failed":
+                return cast(dict[str, Any], typed["error"])
     return {"name": "Error", "message": "workflow failed"}

@@ -26,7 +26,7 @@ from .aggregate import aggregate_children, entry_output
 from .error_json import serialize_error
 from .execution import Execution
 from .foreach import run_foreach
-from .outcome import Outcome, ResumeArgs
+from .outcome import EMPTY, Outcome, ResumeArgs
 from .steps import fresh_record, resumed_record, run_step
 
 __all__ = ["call_user_fn", "run_entries"]
@@ -84,7 +84,7 @@ def _start_record(
 ) -> tuple[dict[str, Any], Any, Any]:
     """(record, input, suspend_data) for a step that starts now or is being resumed."""
     if resume is not None:
-        prior = ex.context.get(step.id) or {}
+        prior = ex.context.get(step.id) or EMPTY
         return (
             resumed_record(prior, resume.data, ex.clock.now_ms()),
             prior.get("payload", prev),
@@ -182,9 +182,13 @@ async def _loop(
         if ex.abort.aborted:
             return Outcome("canceled")
         record, step_input, suspend_data = _start_record(ex, step, value, resume)
-        ex.context[step.id] = record
+        # As in Mastra, a later iteration still sees the previous iteration's result through
+        # get_step_result(step): the new record replaces it when the step ends.
+        if iteration == 0 or resume is not None:
+            ex.context[step.id] = record
         ex.suspended_paths.pop(step.id, None)
         outcome = await run_step(ex, step, step_input, record, _below(resume), suspend_data)
+        ex.context[step.id] = record
         resume = None
         if outcome.status != "success":
             if outcome.status == "suspended":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from .._graph.nodes import ForEachEntry
@@ -11,7 +11,7 @@ from ..context import ConditionContext
 from ..errors import StepExecutionError
 from .error_json import serialize_error
 from .execution import Execution
-from .outcome import Outcome, ResumeArgs
+from .outcome import EMPTY, Outcome, ResumeArgs
 from .steps import fresh_record, resumed_record, run_step
 
 __all__ = ["run_foreach"]
@@ -34,14 +34,14 @@ async def run_foreach(
     now = ex.clock.now_ms
     prior_items: list[dict[str, Any] | None]
     if resume is not None:
-        prior = ex.context.get(sid) or {}
+        prior = ex.context.get(sid) or EMPTY
         record = resumed_record(prior, resume.data, now())
         items: Any = prior.get("payload")
-        prior_items = list(ex.meta.get(sid, {}).get("items") or [])
+        prior_items = list(ex.meta.get(sid, EMPTY).get("items") or [])
     else:
         items = prev
         record = fresh_record(items, now())
-        prior_items = [None] * len(items) if isinstance(items, list) else []
+        prior_items = [None] * len(cast(list[Any], items)) if isinstance(items, list) else []
     ex.context[sid] = record
     ex.suspended_paths.pop(sid, None)
     emit = ex.emit
@@ -55,6 +55,7 @@ async def run_foreach(
         )
         return _finish(ex, record, call_id, Outcome("failed", None, error))
 
+    items = cast(list[Any], items)
     iters = prior_items
     targets: list[int] = []
     if resume is not None:
@@ -111,16 +112,21 @@ async def run_foreach(
     else:
         queue = iter(pending)
 
-        async def worker() -> None:
+        async def worker(first: int) -> None:
+            # The first `limit` items are all dispatched up front (Mastra fills every slot
+            # before any result is seen), even if one of them ends without ever yielding.
             nonlocal stop
-            for i in queue:
-                if stop or ex.abort.aborted:
-                    return
+            i: int | None = first
+            while i is not None:
                 outcomes[i] = out = await one(i)
                 if out.status != "success":
                     stop = True  # in-flight items finish, queued ones never start
+                if stop or ex.abort.aborted:
+                    return
+                i = next(queue, None)
 
-        await asyncio.gather(*(worker() for _ in range(min(limit, len(pending)))))
+        firsts = [next(queue) for _ in range(min(limit, len(pending)))]
+        await asyncio.gather(*(worker(i) for i in firsts))
 
     ex.meta[sid] = {"items": iters}
     return _finish(ex, record, call_id, _aggregate(ex, idx, sid, record, iters, outcomes))
@@ -146,7 +152,7 @@ def _aggregate(
         if out.status == "bailed":
             return out
     if first_suspended is not None:
-        irec = iters[first_suspended] or {}
+        irec = iters[first_suspended] or EMPTY
         ex.suspended_paths[sid] = [idx]
         ex.meta.setdefault(sid, {})["foreachIndex"] = first_suspended
         return Outcome("suspended", irec.get("suspendPayload"))

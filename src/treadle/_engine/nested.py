@@ -11,7 +11,7 @@ from .._schema import format_issues, issues_of
 from ..errors import SchemaValidationError
 from .error_json import serialize_error
 from .execution import Emit, Execution
-from .outcome import Outcome, ResumeArgs
+from .outcome import EMPTY, Outcome, ResumeArgs
 
 if TYPE_CHECKING:
     from ..step import Step
@@ -35,7 +35,7 @@ def child_suspended_paths(child: Execution) -> list[list[str]]:
     """Every suspended step of a workflow level, as full paths through nested workflows."""
     paths: list[list[str]] = []
     for step_id in child.suspended_paths:
-        inner = child.meta.get(step_id, {}).get("paths")
+        inner = child.meta.get(step_id, EMPTY).get("paths")
         if inner:
             paths.extend([step_id, *p] for p in inner)
         else:
@@ -75,14 +75,16 @@ async def run_nested(
     child.validate_inputs = ex.validate_inputs
     outcome: Outcome
     if resume is not None and resume.rest:
-        child.restore(ex.meta.get(wf.id, {}).get("nested") or {})
+        child.restore(ex.meta.get(wf.id, EMPTY).get("nested") or EMPTY)
         child.state = dict(ex.state)
         start = child.suspended_paths[resume.rest[0]][0]
         outcome = await run_entries(child, start, resume)
     else:
         try:
             if ex.validate_inputs:
-                child.context["input"] = wf.input_adapter.dump(wf.input_adapter.validate(input_value))
+                child.context["input"] = wf.input_adapter.dump(
+                    wf.input_adapter.validate(input_value)
+                )
         except PydanticValidationError as exc:
             issues = issues_of(exc)
             outcome = Outcome(
@@ -114,9 +116,11 @@ async def run_nested(
             record["suspendPayload"] = outcome.output
         record["suspendedAt"] = now
         for label, target in child.resume_labels.items():
-            ex.resume_labels[label] = {"stepId": wf.id, "path": [target["stepId"]], **{
-                k: v for k, v in target.items() if k != "stepId"
-            }}
+            ex.resume_labels[label] = {
+                "stepId": wf.id,
+                "path": [target["stepId"]],
+                **{k: v for k, v in target.items() if k != "stepId"},
+            }
     else:
         record.update(status="canceled", endedAt=now)
     ex.meta[wf.id] = meta

@@ -31,3 +31,7 @@ class ResumeArgs:
         self.data = data
         self.rest = rest
         self.foreach_index = foreach_index
+
+
+EMPTY: dict[str, Any] = {}
+"""A typed, shared empty mapping for `.get(...) or EMPTY` reads. Never mutate it."""

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..step import Step
     from ..workflow import Workflow
     from .execution import Execution
+from .outcome import EMPTY
 
 __all__ = ["entry_index_of", "leaf_step", "resolve_target"]
 
@@ -33,12 +34,10 @@ def resolve_target(
 ) -> tuple[list[str], int | None]:
     """The full path of the step to resume (through nested workflows) and the for_each item."""
     available = child_suspended_paths(ex)
-    if label is not None:
-        target = ex.resume_labels.get(label)
-        if target is None:
-            raise RunStateError(
-                f'No resume label "{label}" in this run. Known labels: [{", ".join(ex.resume_labels)}]'
-            )
+    target = ex.resume_labels.get(label) if label is not None else None
+    if target is None:
+        label = None  # Mastra ignores an unknown label: the step / auto-detection decides
+    if target is not None:
         path = [target["stepId"], *target.get("path", [])]
         if for_each_index is None:
             for_each_index = target.get("foreachIndex")
@@ -71,10 +70,10 @@ def resolve_target(
         )
     full = list(candidates[0]) if label is None else path
     if for_each_index is not None:
-        items = ex.meta.get(full[0], {}).get("items")
+        items = ex.meta.get(full[0], EMPTY).get("items")
         if not items or not (0 <= for_each_index < len(items)):
             raise RunStateError(f"for_each_index {for_each_index} is out of range for '{full[0]}'")
-        item = items[for_each_index] or {}
+        item = items[for_each_index] or EMPTY
         if item.get("status") != "suspended":
             raise RunStateError(
                 f"for_each item {for_each_index} of '{full[0]}' is not suspended "
@@ -99,6 +98,9 @@ def leaf_step(workflow: Workflow[Any, Any, Any], path: list[str]) -> Step[Any, A
 
 def entry_index_of(workflow: Workflow[Any, Any, Any], step_id: str) -> int | None:
     for idx, entry in enumerate(workflow.entries):
-        if any(s.id == step_id for s in entry_steps(entry)) or getattr(entry, "id", None) == step_id:
+        if (
+            any(s.id == step_id for s in entry_steps(entry))
+            or getattr(entry, "id", None) == step_id
+        ):
             return idx
     return None

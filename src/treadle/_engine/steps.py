@@ -159,7 +159,7 @@ async def run_step(
         except Exception as exc:
             attempt += 1
             if attempt < attempts and not isinstance(exc, NonRetryableError):
-                delay = workflow.retry_config.delay
+                delay = workflow.retry_config.delay_ms
                 if delay > 0:
                     await ex.clock.sleep(delay)
                 continue

@@ -4,8 +4,8 @@ compiled into a plain step function at definition time (so mistakes fail early).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import StepExecutionError, WorkflowDefinitionError
 
@@ -21,7 +21,9 @@ def map_variable(*, step: Any = None, init_data: Any = None, path: str = ".") ->
     (a list of steps: the first that ran) or from the workflow input, at a dotted path."""
     if (step is None) == (init_data is None):
         raise WorkflowDefinitionError("map_variable() takes exactly one of step= or init_data=")
-    return {"step": step, "path": path} if step is not None else {"init_data": init_data, "path": path}
+    return (
+        {"step": step, "path": path} if step is not None else {"init_data": init_data, "path": path}
+    )
 
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -37,7 +39,7 @@ def _walk(value: Any, path: str, where: str) -> Any:
                 return None
             value = value[part]  # pyright: ignore[reportUnknownVariableType]
         elif isinstance(value, list | tuple) and part.isdigit():
-            items: Any = value
+            items: Any = value  # pyright: ignore[reportUnknownVariableType]
             value = items[int(part)] if int(part) < len(items) else None
         elif value is None:
             return None
@@ -171,8 +173,9 @@ def mapping_steps(config: Mapping[str, Any]) -> list[Step[Any, Any]]:
     found: list[Step[Any, Any]] = []
     for spec in config.values():
         if isinstance(spec, Mapping):
-            raw: Any = spec.get("step")  # pyright: ignore[reportUnknownMemberType]
-            for s in raw if isinstance(raw, list | tuple) else [raw]:  # pyright: ignore[reportUnknownVariableType]
-                if isinstance(s, StepCls):
-                    found.append(s)  # pyright: ignore[reportUnknownArgumentType]
+            raw: Any = cast(Mapping[str, Any], spec).get("step")
+            candidates: list[Any] = (
+                list(cast(Sequence[Any], raw)) if isinstance(raw, list | tuple) else [raw]
+            )
+            found.extend(cast("Step[Any, Any]", s) for s in candidates if isinstance(s, StepCls))
     return found

@@ -56,7 +56,9 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
         if isinstance(entry, StepEntry):
             out.append(_step(entry.step))
         elif isinstance(entry, MappingEntry):
-            out.append({"type": "mapping", "id": entry.step.id, "mapConfig": describe_fn(entry.config)})
+            out.append(
+                {"type": "mapping", "id": entry.step.id, "mapConfig": describe_fn(entry.config)}
+            )
         elif isinstance(entry, ParallelEntry):
             out.append({"type": "parallel", "steps": [_step(s) for s in entry.steps]})
         elif isinstance(entry, ConditionalEntry):
@@ -74,17 +76,28 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "type": "loop",
-                    "step": _step(entry.step)["step"] if entry.step.component != "WORKFLOW" else _step(entry.step),
-                    "serializedCondition": {"id": f"{entry.step.id}-condition", "fn": describe_fn(entry.condition)},
+                    "step": _step(entry.step)["step"]
+                    if entry.step.component != "WORKFLOW"
+                    else _step(entry.step),
+                    "serializedCondition": {
+                        "id": f"{entry.step.id}-condition",
+                        "fn": describe_fn(entry.condition),
+                    },
                     "loopType": entry.loop_type,
                 }
             )
         elif isinstance(entry, ForEachEntry):
-            conc = entry.concurrency if isinstance(entry.concurrency, int) else describe_fn(entry.concurrency)
+            conc = (
+                entry.concurrency
+                if isinstance(entry.concurrency, int)
+                else describe_fn(entry.concurrency)
+            )
             out.append(
                 {
                     "type": "foreach",
-                    "step": _step(entry.step)["step"] if entry.step.component != "WORKFLOW" else _step(entry.step),
+                    "step": _step(entry.step)["step"]
+                    if entry.step.component != "WORKFLOW"
+                    else _step(entry.step),
                     "opts": {"concurrency": conc},
                 }
             )
@@ -104,5 +117,7 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
             out.append(item)
         else:
             assert isinstance(entry, WaitForEventEntry)
-            out.append({"type": "waitForEvent", "event": entry.event, "step": _step(entry.step)["step"]})
+            out.append(
+                {"type": "waitForEvent", "event": entry.event, "step": _step(entry.step)["step"]}
+            )
     return out

@@ -30,7 +30,9 @@ class WorkflowStore(Protocol):
     """Async storage of run records. `save_run` with `expected_version` is a compare-and-set:
     it raises RunStateError when another writer got there first."""
 
-    async def save_run(self, record: RunRecord, expected_version: int | None = None) -> RunRecord: ...
+    async def save_run(
+        self, record: RunRecord, expected_version: int | None = None
+    ) -> RunRecord: ...
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None: ...
 

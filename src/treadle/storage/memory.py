@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from typing import Any
 
 from ..errors import RunStateError
 from .base import RunRecord
@@ -11,10 +13,12 @@ __all__ = ["InMemoryStore"]
 
 
 class InMemoryStore:
-    """Keeps deep copies, so a stored snapshot never changes behind the store's back."""
+    """Keeps snapshots as JSON text (like a real database), so a stored run never changes
+    behind the store's back and anything that cannot be stored fails here too."""
 
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], RunRecord] = {}
+        self._snapshots: dict[tuple[str, str], str] = {}
 
     async def save_run(self, record: RunRecord, expected_version: int | None = None) -> RunRecord:
         key = (record.workflow_name, record.run_id)
@@ -27,20 +31,29 @@ class InMemoryStore:
                     f"another writer (expected version {expected_version}, found {found})",
                     code="WORKFLOW_RUN_VERSION_CONFLICT",
                 )
-        stored = copy.deepcopy(record)
+        text = json.dumps(record.snapshot, separators=(",", ":"), check_circular=False)
+        stored = copy.copy(record)
+        stored.snapshot = {}
         if current is not None:
             stored.created_at = current.created_at
             if stored.resource_id is None:
                 stored.resource_id = current.resource_id
         stored.version = (current.version if current is not None else 0) + 1
         self._runs[key] = stored
+        self._snapshots[key] = text
         record.version = stored.version
         record.created_at = stored.created_at
         return record
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
-        found = self._runs.get((workflow_name, run_id))
-        return copy.deepcopy(found) if found is not None else None
+        return self._copy(self._runs.get((workflow_name, run_id)))
+
+    def _copy(self, found: RunRecord | None) -> Any:
+        if found is None:
+            return None
+        out = copy.copy(found)
+        out.snapshot = json.loads(self._snapshots[(found.workflow_name, found.run_id)])
+        return out
 
     async def list_runs(
         self,
@@ -66,7 +79,8 @@ class InMemoryStore:
         total = len(rows)
         if page is not None and per_page is not None:
             rows = rows[page * per_page : (page + 1) * per_page]
-        return [copy.deepcopy(r) for r in rows], total
+        return [self._copy(r) for r in rows], total
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
         self._runs.pop((workflow_name, run_id), None)
+        self._snapshots.pop((workflow_name, run_id), None)
