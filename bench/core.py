@@ -36,13 +36,21 @@ def w1() -> Any:
 
 
 def w2() -> Any:
-    fan = [create_step(id=f"p{i}", input_schema=Num, output_schema=Num, execute=inc) for i in range(100)]
+    fan = [
+        create_step(id=f"p{i}", input_schema=Num, output_schema=Num, execute=inc)
+        for i in range(100)
+    ]
 
     async def join(ctx: Any) -> Num:
         return Num(n=sum(v["n"] for v in ctx.input_data.values()))
 
     joiner = create_step(id="join", input_schema=dict[str, Any], output_schema=Num, execute=join)
-    return create_workflow(id="w2", input_schema=Num, output_schema=Num).parallel(fan).then(joiner).commit()
+    return (
+        create_workflow(id="w2", input_schema=Num, output_schema=Num)
+        .parallel(fan)
+        .then(joiner)
+        .commit()
+    )
 
 
 def w3() -> Any:

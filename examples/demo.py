@@ -55,9 +55,15 @@ async def human_review(ctx: StepContext[dict[str, object]]) -> Decision:
     return Decision(approved=bool(ctx.resume_data["approved"]), by=ctx.resume_data["reviewer"])
 
 
-stock = create_step(id="check-stock", input_schema=Order, output_schema=Checked, execute=check_stock)
-fraud = create_step(id="check-fraud", input_schema=Order, output_schema=Checked, execute=check_fraud)
-auto = create_step(id="auto-approve", input_schema=dict[str, object], output_schema=Decision, execute=auto_approve)
+stock = create_step(
+    id="check-stock", input_schema=Order, output_schema=Checked, execute=check_stock
+)
+fraud = create_step(
+    id="check-fraud", input_schema=Order, output_schema=Checked, execute=check_fraud
+)
+auto = create_step(
+    id="auto-approve", input_schema=dict[str, object], output_schema=Decision, execute=auto_approve
+)
 review = create_step(
     id="human-review",
     input_schema=dict[str, object],
@@ -83,7 +89,11 @@ order_approval = (
 def show(title: str, result: object) -> None:
     data = result.model_dump(mode="json", by_alias=True, exclude_none=True)  # type: ignore[attr-defined]
     print(f"\n== {title}: {data['status']}")
-    print(json.dumps({k: data[k] for k in ("result", "suspended", "suspendPayload") if k in data}, indent=2))
+    print(
+        json.dumps(
+            {k: data[k] for k in ("result", "suspended", "suspendPayload") if k in data}, indent=2
+        )
+    )
 
 
 async def main() -> None:

@@ -13,8 +13,15 @@ loaded = sorted({m.split('.')[0] for m in set(sys.modules) - before})
 print('\\n'.join(loaded))
 """
 
-ALLOWED = {"treadle", "pydantic", "pydantic_core", "typing_extensions", "annotated_types",
-           "typing_inspection", "_distutils_hack"}
+ALLOWED = {
+    "treadle",
+    "pydantic",
+    "pydantic_core",
+    "typing_extensions",
+    "annotated_types",
+    "typing_inspection",
+    "_distutils_hack",
+}
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._engine.abort import AbortSignal
 from ._engine.aggregate import entry_output
 from ._engine.clock import SYSTEM_CLOCK
-from ._engine.execution import Execution
+from ._engine.execution import Emit, Execution
 from ._engine.finish import build_result, run_status
 from ._engine.flow import run_entries
 from ._engine.outcome import Outcome, ResumeArgs
@@ -26,6 +26,7 @@ from .results import WorkflowResult
 from .storage.base import RunRecord
 
 if TYPE_CHECKING:
+    from .events import EventBus
     from .stream import WorkflowStream
     from .workflow import Workflow
 from ._engine.outcome import EMPTY
@@ -127,17 +128,15 @@ class Run(Generic[InT, OutT]):
     """One run of a workflow. Get it from `await workflow.create_run()`."""
 
     def __init__(self, workflow: Workflow[Any, Any, Any], record: RunRecord) -> None:
-        from .events import EventBus
-
         self.workflow = workflow
         self.run_id = record.run_id
         self.workflow_id = workflow.id
         self.resource_id = record.resource_id
         self.status: str = record.status
         self._record = record
-        self._bus = EventBus()
-        self._inbox = _EventInbox()
-        self._abort = AbortSignal()
+        self._bus_: EventBus | None = None
+        self._inbox_: _EventInbox | None = None
+        self._abort: AbortSignal | None = None
         self._task: asyncio.Task[Any] | None = None
         self.clock = SYSTEM_CLOCK
 
@@ -225,6 +224,8 @@ class Run(Generic[InT, OutT]):
     async def cancel(self) -> None:
         """Cancel the run: the running async step is interrupted at its next await and recorded
         `canceled`; the run ends `canceled`. A suspended or waiting run is marked canceled."""
+        if self._abort is None:
+            self._abort = AbortSignal()
         self._abort.fire()
         task = self._task
         if task is not None and not task.done() and task is not asyncio.current_task():
@@ -341,10 +342,28 @@ class Run(Generic[InT, OutT]):
         return self.run_id
 
     # -- internals ----------------------------------------------------------------------------
+    @property
+    def _bus(self) -> EventBus:
+        if self._bus_ is None:
+            from .events import EventBus
+
+            self._bus_ = EventBus()
+        return self._bus_
+
+    @property
+    def _inbox(self) -> _EventInbox:
+        if self._inbox_ is None:
+            self._inbox_ = _EventInbox()
+        return self._inbox_
+
     def _execution(self, input_value: Any, state: dict[str, Any], rc: RequestContext) -> Execution:
-        bus = self._bus
+        bus = self._bus_
         run_id = self.run_id
-        active = bus.active
+        emit: Emit | None = None
+        emit_output: Emit | None = None
+        if bus is not None and bus.active:
+            emit, emit_output = _bound_emitters(bus, run_id)
+
         self._abort = AbortSignal()
         return Execution(
             self.workflow,
@@ -356,12 +375,8 @@ class Run(Generic[InT, OutT]):
             abort=self._abort,
             clock=self.clock,
             app=self.workflow.app,
-            emit=(lambda kind, payload: bus.engine_event(run_id, kind, payload))
-            if active
-            else None,
-            emit_output=(lambda kind, payload: bus.output_event(run_id, kind, payload))
-            if active
-            else None,
+            emit=emit,
+            emit_output=emit_output,
             events=self._inbox,
         )
 
@@ -399,7 +414,7 @@ class Run(Generic[InT, OutT]):
                 rc.to_dict(), f"Request context validation failed for workflow '{wf.id}'"
             )
         if wf.on_start is not None:
-            info = RunInfo(self.run_id, wf.id, self.resource_id, state, input_value, rc)
+            info = RunInfo(self.run_id, wf.id, self.resource_id, dict(state), input_value, rc)
             await _maybe_await(wf.on_start(info))
         return self._execution(input_value, state, rc)
 
@@ -457,7 +472,7 @@ class Run(Generic[InT, OutT]):
             else:
                 outcome = await run_entries(ex, start, resume, prev)
         except asyncio.CancelledError:
-            if not self._abort.aborted:
+            if not ex.abort.aborted:
                 raise
             task = asyncio.current_task()
             if task is not None:
@@ -469,14 +484,21 @@ class Run(Generic[InT, OutT]):
             ex, outcome, include_state=include_state, include_resume_labels=include_resume_labels
         )
         self.status = status = run_status(outcome)
-        await self._save(status, ex, result)
+        await self._save(status, ex, result, handover=True)
         if status == "canceled" and ex.emit is not None:
             ex.emit("workflow-canceled", {})
         await self._callbacks(ex, result)
         return result
 
-    async def _save(self, status: str, ex: Execution, result: WorkflowResult | None = None) -> None:
-        snap = ex.snapshot()
+    async def _save(
+        self,
+        status: str,
+        ex: Execution,
+        result: WorkflowResult | None = None,
+        *,
+        handover: bool = False,
+    ) -> None:
+        snap = ex.snapshot(handover=handover)
         snap.update(runId=self.run_id, status=status, requestContext=_plain_rc(ex.request_context))
         snap["timestamp"] = self.clock.now_ms()
         if result is not None:
@@ -516,6 +538,18 @@ class Run(Generic[InT, OutT]):
                 f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"
             )
         return record
+
+
+def _bound_emitters(bus: EventBus, run_id: str) -> tuple[Emit, Emit]:
+    engine_event, output_event = bus.engine_event, bus.output_event
+
+    def emit(kind: str, payload: dict[str, Any]) -> None:
+        engine_event(run_id, kind, payload)
+
+    def emit_output(kind: str, payload: dict[str, Any]) -> None:
+        output_event(run_id, kind, payload)
+
+    return emit, emit_output
 
 
 def _request_context(value: Any) -> RequestContext:

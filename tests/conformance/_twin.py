@@ -45,7 +45,11 @@ def dump(value: Any) -> Any:
 
 def errinfo(exc: BaseException) -> dict[str, Any]:
     """The Python counterpart of the oracle's `errInfo(e)`."""
-    info: dict[str, Any] = {"constructor": type(exc).__name__, "name": type(exc).__name__, "message": str(exc)}
+    info: dict[str, Any] = {
+        "constructor": type(exc).__name__,
+        "name": type(exc).__name__,
+        "message": str(exc),
+    }
     for key in ("code", "category", "domain", "details"):
         if hasattr(exc, key):
             info[key] = getattr(exc, key)

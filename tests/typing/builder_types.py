@@ -35,7 +35,9 @@ ab: Step[A, B] = create_step(id="ab", input_schema=A, output_schema=B, execute=a
 bc: Step[B, C] = create_step(id="bc", input_schema=B, output_schema=C, execute=b_to_c)
 
 # Must type-check: A -> B -> C.
-good: Workflow[A, C, C] = create_workflow(id="good", input_schema=A, output_schema=C).then(ab).then(bc)
+good: Workflow[A, C, C] = (
+    create_workflow(id="good", input_schema=A, output_schema=C).then(ab).then(bc)
+)
 
 # A nested committed workflow is a Step[A, C].
 nested: Step[A, C] = good

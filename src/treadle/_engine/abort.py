@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -12,34 +11,33 @@ __all__ = ["AbortSignal"]
 
 class AbortSignal:
     """Set once, when the run is canceled. `await signal` waits for it; `signal.aborted` reads it
-    (thread-safe, for plain `def` steps running in a worker thread)."""
+    (also from plain `def` steps running in a worker thread)."""
 
-    __slots__ = ("_event", "_listeners", "_loop", "_set")
+    __slots__ = ("_event", "_listeners", "_loop", "aborted")
 
     def __init__(self) -> None:
-        self._set = threading.Event()
+        # A plain attribute: set once, read from any thread (assignment is atomic under the GIL).
+        self.aborted = False
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._listeners: list[Callable[[], Any]] = []
-
-    @property
-    def aborted(self) -> bool:
-        return self._set.is_set()
+        self._listeners: list[Callable[[], Any]] | None = None
 
     def add_listener(self, callback: Callable[[], Any]) -> None:
         """Call `callback()` when the signal fires (at once if it already has)."""
         if self.aborted:
             callback()
+        elif self._listeners is None:
+            self._listeners = [callback]
         else:
             self._listeners.append(callback)
 
     def fire(self) -> None:
-        if self._set.is_set():
+        if self.aborted:
             return
-        self._set.set()
+        self.aborted = True
         if self._event is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self._event.set)
-        listeners, self._listeners = self._listeners, []
+        listeners, self._listeners = self._listeners or [], None
         for callback in listeners:
             callback()
 

@@ -83,7 +83,18 @@ class Execution:
         self.meta: dict[str, dict[str, Any]] = {}
         self.validate_inputs = workflow.validate_inputs
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, handover: bool = False) -> dict[str, Any]:
+        """The state as plain JSON. `handover=True` gives away this Execution's own containers
+        (no copies): only for its final save, after which it is not used again."""
+        if handover:
+            return {
+                "context": self.context,
+                "value": self.state,
+                "stepExecutionPath": self.path,
+                "suspendedPaths": self.suspended_paths,
+                "resumeLabels": self.resume_labels,
+                "meta": self.meta,
+            }
         return {
             "context": dict(self.context),
             "value": dict(self.state),

@@ -95,6 +95,17 @@ async def run_step(
                     ) from None
             else:
                 value = input_value
+            rc_schema = step._request_context  # pyright: ignore[reportPrivateUsage]
+            if rc_schema is not None and ex.validate_inputs:
+                try:
+                    rc_schema.validate(ex.request_context.to_dict())
+                except PydanticValidationError as exc:
+                    raise _validation_error(
+                        step,
+                        exc,
+                        "request context",
+                        "WORKFLOW_STEP_REQUEST_CONTEXT_VALIDATION_FAILED",
+                    ) from None
             ctx = StepContext(
                 ex, step, value, resume_data=resume_data, suspend_data=suspend_data,
                 retry_count=attempt,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -13,12 +12,12 @@ __all__ = ["InMemoryStore"]
 
 
 class InMemoryStore:
-    """Keeps snapshots as JSON text (like a real database), so a stored run never changes
-    behind the store's back and anything that cannot be stored fails here too."""
+    """Runs in a dict. A saved snapshot is kept as the object the engine handed over (the engine
+    never changes a snapshot after saving it); every read returns a deep copy, so callers cannot
+    change what is stored."""
 
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], RunRecord] = {}
-        self._snapshots: dict[tuple[str, str], str] = {}
 
     async def save_run(self, record: RunRecord, expected_version: int | None = None) -> RunRecord:
         key = (record.workflow_name, record.run_id)
@@ -31,29 +30,30 @@ class InMemoryStore:
                     f"another writer (expected version {expected_version}, found {found})",
                     code="WORKFLOW_RUN_VERSION_CONFLICT",
                 )
-        text = json.dumps(record.snapshot, separators=(",", ":"), check_circular=False)
-        stored = copy.copy(record)
-        stored.snapshot = {}
+        created = record.created_at
+        resource_id = record.resource_id
+        version = 1
         if current is not None:
-            stored.created_at = current.created_at
-            if stored.resource_id is None:
-                stored.resource_id = current.resource_id
-        stored.version = (current.version if current is not None else 0) + 1
-        self._runs[key] = stored
-        self._snapshots[key] = text
-        record.version = stored.version
-        record.created_at = stored.created_at
+            created = current.created_at
+            if resource_id is None:
+                resource_id = current.resource_id
+            version = current.version + 1
+        self._runs[key] = RunRecord(
+            record.workflow_name,
+            record.run_id,
+            record.status,
+            record.snapshot,
+            resource_id,
+            created,
+            record.updated_at,
+            version,
+        )
+        record.version = version
+        record.created_at = created
         return record
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
-        return self._copy(self._runs.get((workflow_name, run_id)))
-
-    def _copy(self, found: RunRecord | None) -> Any:
-        if found is None:
-            return None
-        out = copy.copy(found)
-        out.snapshot = json.loads(self._snapshots[(found.workflow_name, found.run_id)])
-        return out
+        return _copy(self._runs.get((workflow_name, run_id)))
 
     async def list_runs(
         self,
@@ -79,8 +79,22 @@ class InMemoryStore:
         total = len(rows)
         if page is not None and per_page is not None:
             rows = rows[page * per_page : (page + 1) * per_page]
-        return [self._copy(r) for r in rows], total
+        return [_copy(r) for r in rows], total
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
         self._runs.pop((workflow_name, run_id), None)
-        self._snapshots.pop((workflow_name, run_id), None)
+
+
+def _copy(found: RunRecord | None) -> Any:
+    if found is None:
+        return None
+    return RunRecord(
+        found.workflow_name,
+        found.run_id,
+        found.status,
+        json.loads(json.dumps(found.snapshot)),
+        found.resource_id,
+        found.created_at,
+        found.updated_at,
+        found.version,
+    )
