@@ -60,7 +60,7 @@ class Schema:
         if self.is_any:
             return value
         model = self._model
-        if model is not None:
+        if model is not None and type(value) is not dict:
             if type(value) is model:
                 return value
             if isinstance(value, BaseModel):
@@ -70,7 +70,8 @@ class Schema:
     def dump(self, value: Any) -> Any:
         """Plain JSON-compatible value (dicts, lists, str, numbers, bool, None)."""
         if self._serializer is not None:
-            if self._model is not None and not isinstance(value, self._model):
+            model = self._model
+            if model is not None and type(value) is not model and not isinstance(value, model):
                 return to_plain(value)
             return self._serializer.to_python(value, mode="json")
         return to_plain(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from ._engine.signals import BailSignal, SuspendSignal
-from ._schema import to_plain
+from ._schema import format_issues, issues_of, to_plain
 from .errors import SchemaValidationError
 
 if TYPE_CHECKING:
@@ -81,7 +81,6 @@ class StepContext(Generic[InT]):
         ex: Execution,
         step: Step[Any, Any],
         input_data: InT,
-        *,
         resume_data: Any = None,
         suspend_data: Any = None,
         retry_count: int = 0,
@@ -164,8 +163,6 @@ class StepContext(Generic[InT]):
             try:
                 payload = schema.validate(payload)
             except Exception as exc:  # pydantic.ValidationError
-                from ._schema import format_issues, issues_of
-
                 issues = issues_of(exc)  # type: ignore[arg-type]
                 raise SchemaValidationError(
                     # Mastra's wording; the step is named by `stepId` on the error.

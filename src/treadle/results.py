@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
@@ -45,16 +45,12 @@ _DEFAULTS: dict[str, Any] = dict.fromkeys(StepResult.model_fields)
 def step_result_from_record(record: dict[str, Any]) -> StepResult:
     """Build without validation (records are made by the engine and already well-formed), and
     without `model_construct`'s per-field default resolution: this runs once per step."""
-    values = dict(_DEFAULTS)
-    extra: dict[str, Any] = {}
-    fields_set: set[str] = set()
-    for key, value in record.items():
-        name = _FIELD_OF.get(key)
-        if name is None:
-            extra[key] = value
-        else:
-            values[name] = value
-            fields_set.add(name)
+    known = {_FIELD_OF[k]: v for k, v in record.items() if k in _FIELD_OF}
+    values = {**_DEFAULTS, **known}
+    extra: dict[str, Any] = (
+        {} if len(known) == len(record) else {k: v for k, v in record.items() if k not in _FIELD_OF}
+    )
+    fields_set = set(known)
     made = StepResult.__new__(StepResult)
     object.__setattr__(made, "__dict__", values)
     object.__setattr__(made, "__pydantic_fields_set__", fields_set)
@@ -81,6 +77,55 @@ class WorkflowResult(BaseModel):
     state: dict[str, Any] | None = None
     run_id: str = ""
     _exception: BaseException | None = PrivateAttr(default=None)
+    # Step records behind a result the engine made: `steps` is built from them on first use
+    # (most callers read `status` and `result` only; this keeps the per-run cost flat).
+    _records: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_engine(
+        cls,
+        values: dict[str, Any],
+        records: dict[str, Any],
+        exception: BaseException | None,
+    ) -> WorkflowResult:
+        """Build from engine data without validation; `steps` comes lazily from `records`."""
+        made = cls.__new__(cls)
+        object.__setattr__(made, "__dict__", {**_RESULT_DEFAULTS, **values})
+        object.__setattr__(made, "__pydantic_fields_set__", {"steps", *values})
+        object.__setattr__(made, "__pydantic_extra__", {})
+        object.__setattr__(
+            made, "__pydantic_private__", {"_exception": exception, "_records": records}
+        )
+        return made
+
+    def _materialize(self) -> None:
+        current = self.__dict__
+        if "steps" not in current:
+            records = self._records or {}
+            steps = {k: step_result_from_record(v) for k, v in records.items() if k != "input"}
+            # Keep the declared field order (it is the JSON key order).
+            ordered = {"status": current.get("status"), "steps": steps, **current}
+            object.__setattr__(self, "__dict__", ordered)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "steps":
+                self._materialize()
+                return self.__dict__["steps"]  # pyright: ignore[reportUnknownVariableType]
+            return super().__getattr__(name)
+
+    def __eq__(self, other: object) -> bool:
+        self._materialize()
+        if isinstance(other, WorkflowResult):
+            other._materialize()
+        return super().__eq__(other)
+
+    __hash__ = None  # models are mutable
+
+    def __repr_args__(self) -> Any:
+        self._materialize()
+        return super().__repr_args__()
 
     @property
     def exception(self) -> BaseException | None:
@@ -89,8 +134,15 @@ class WorkflowResult(BaseModel):
 
     @model_serializer(mode="wrap")
     def _with_input_step(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        self._materialize()
         data: dict[str, Any] = handler(self)
         steps = data.get("steps")
         if isinstance(steps, dict):
             data["steps"] = {"input": data.get("input"), **steps}
         return data
+
+
+_RESULT_DEFAULTS: dict[str, Any] = {
+    name: None for name in WorkflowResult.model_fields if name != "steps"
+}
+_RESULT_DEFAULTS.update(step_execution_path=[], run_id="")

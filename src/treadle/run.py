@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -19,7 +18,8 @@ from ._engine.flow import run_entries
 from ._engine.outcome import Outcome, ResumeArgs
 from ._engine.resume import entry_index_of, leaf_step, resolve_target
 from ._graph.nodes import entry_steps
-from ._schema import Schema
+from ._ids import new_id
+from ._schema import Schema, to_plain
 from .errors import RunStateError, WorkflowDefinitionError
 from .request_context import RequestContext
 from .results import WorkflowResult
@@ -105,7 +105,7 @@ async def open_run(
     if run_id is not None and run_id in workflow._runs:  # pyright: ignore[reportPrivateUsage]
         return workflow._runs[run_id]  # pyright: ignore[reportPrivateUsage]
     store = workflow.store
-    rid = run_id or str(uuid.uuid4())
+    rid = run_id or new_id()
     record = await store.load_run(workflow.id, rid) if run_id is not None else None
     if record is None:
         now = SYSTEM_CLOCK.now_ms()
@@ -561,8 +561,8 @@ def _request_context(value: Any) -> RequestContext:
 
 
 def _plain_rc(rc: RequestContext) -> dict[str, Any]:
-    from ._schema import to_plain
-
+    if not rc:
+        return {}
     out: dict[str, Any] = {}
     for key, value in rc.items():
         try:

@@ -25,6 +25,7 @@ from ._graph.nodes import (
 from ._graph.serialize import serialize_entries
 from ._schema import Schema
 from .errors import WorkflowDefinitionError
+from .run import open_run
 from .step import Step, to_ms
 
 if TYPE_CHECKING:
@@ -313,8 +314,6 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         self, run_id: str | None = None, resource_id: str | None = None
     ) -> Run[InT, OutT]:
         """A run handle; an existing `run_id` loads that run."""
-        from .run import open_run
-
         return await open_run(self, run_id, resource_id)
 
     async def list_workflow_runs(self, **filters: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from ..results import WorkflowResult, step_result_from_record
+from ..results import WorkflowResult
 from .error_json import serialize_error
 from .execution import Execution
 from .nested import child_suspended_paths
@@ -21,10 +21,8 @@ def build_result(
     ex: Execution, outcome: Outcome, *, include_state: bool, include_resume_labels: bool
 ) -> WorkflowResult:
     status = run_status(outcome)
-    steps = {k: step_result_from_record(v) for k, v in ex.context.items() if k != "input"}
     values: dict[str, Any] = {
         "status": status,
-        "steps": steps,
         "input": ex.context.get("input"),
         "step_execution_path": list(ex.path),
         "run_id": ex.run_id,
@@ -43,9 +41,7 @@ def build_result(
             values["resume_labels"] = dict(ex.resume_labels)
     if include_state:
         values["state"] = dict(ex.state)
-    result = WorkflowResult.model_construct(_fields_set=set(values), **values)
-    result._exception = outcome.exc  # pyright: ignore[reportPrivateUsage]
-    return result
+    return WorkflowResult.from_engine(values, ex.context, outcome.exc)
 
 
 def _error_of(ex: Execution, outcome: Outcome) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import asyncio
 import inspect
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from .._graph.nodes import (
     ConditionalEntry,
     Entry,
@@ -19,10 +21,12 @@ from .._graph.nodes import (
     StepEntry,
     WaitForEventEntry,
 )
+from .._schema import format_issues, issues_of
 from ..context import ConditionContext
-from ..errors import ConditionError, StepExecutionError
+from ..errors import ConditionError, SchemaValidationError, StepExecutionError
 from ..step import Step
 from .aggregate import aggregate_children, entry_output
+from .eager import gather_eager
 from .error_json import serialize_error
 from .execution import Execution
 from .foreach import run_foreach
@@ -58,7 +62,24 @@ async def run_entries(
         prev = outcome.output
     if ex.abort.aborted:
         return Outcome("canceled")
-    return Outcome("success", prev)
+    return _checked_result(ex, prev)
+
+
+def _checked_result(ex: Execution, value: Any) -> Outcome:
+    """Deviation 1: the workflow's own `output_schema` is validated too."""
+    schema = ex.workflow._out  # pyright: ignore[reportPrivateUsage]
+    if schema.is_any:
+        return Outcome("success", value)
+    try:
+        return Outcome("success", schema.dump(schema.validate(value)))
+    except PydanticValidationError as exc:
+        issues = issues_of(exc)
+        error = SchemaValidationError(
+            f"Workflow '{ex.workflow.id}' output validation failed: \n{format_issues(issues)}",
+            issues=issues,
+            code="WORKFLOW_OUTPUT_VALIDATION_FAILED",
+        )
+        return Outcome("failed", None, error)
 
 
 async def _run_entry(
@@ -96,11 +117,24 @@ def _start_record(
 async def _single(
     ex: Execution, idx: int, step: Step[Any, Any], prev: Any, resume: ResumeArgs | None
 ) -> Outcome:
-    if resume is None:
-        ex.path.append(step.id)
+    sid = step.id
+    if resume is None:  # the common case, kept inline: this runs once per step
+        ex.path.append(sid)
+        record: dict[str, Any] = {
+            "status": "running",
+            "payload": prev,
+            "startedAt": ex.clock.now_ms(),
+        }
+        ex.context[sid] = record
+        if sid in ex.suspended_paths:
+            del ex.suspended_paths[sid]
+        outcome = await run_step(ex, step, prev, record)
+        if outcome.status == "suspended":
+            ex.suspended_paths[sid] = [idx]
+        return outcome
     record, value, suspend_data = _start_record(ex, step, prev, resume)
-    ex.context[step.id] = record
-    ex.suspended_paths.pop(step.id, None)
+    ex.context[sid] = record
+    ex.suspended_paths.pop(sid, None)
     outcome = await run_step(ex, step, value, record, _below(resume), suspend_data)
     if outcome.status == "suspended":
         ex.suspended_paths[step.id] = [idx]
@@ -134,7 +168,7 @@ async def _parallel(
     if len(to_run) == 1:
         outcomes = {to_run[0].id: await one(to_run[0])}
     else:
-        results = await asyncio.gather(*(one(child) for child in to_run))
+        results = await gather_eager([one(child) for child in to_run])
         outcomes = {child.id: out for child, out in zip(to_run, results, strict=True)}
     return aggregate_children(ex.context, children, outcomes)
 

@@ -106,10 +106,7 @@ async def run_step(
                         "request context",
                         "WORKFLOW_STEP_REQUEST_CONTEXT_VALIDATION_FAILED",
                     ) from None
-            ctx = StepContext(
-                ex, step, value, resume_data=resume_data, suspend_data=suspend_data,
-                retry_count=attempt,
-            )  # fmt: skip
+            ctx = StepContext(ex, step, value, resume_data, suspend_data, attempt)
             if step._is_async:  # pyright: ignore[reportPrivateUsage]
                 raw = await fn(ctx)
             else:
