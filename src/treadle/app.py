@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import WorkflowDefinitionError
+from .errors import WorkflowDefinitionError, WorkflowNotFoundError
 
 if TYPE_CHECKING:
     from .storage.base import WorkflowStore
@@ -47,7 +47,7 @@ class Treadle:
             for wf in self._workflows.values():
                 if wf.id == key:
                     return wf
-            raise KeyError(
+            raise WorkflowNotFoundError(
                 f"no workflow '{key}' is registered (known: {', '.join(self._workflows) or 'none'})"
             )
         return found

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from ._engine.signals import BailSignal, SuspendSignal
 from ._schema import format_issues, issues_of, to_plain
-from .errors import SchemaValidationError
+from .errors import SchemaValidationError, WorkflowDefinitionError
 
 if TYPE_CHECKING:
     from ._engine.abort import AbortSignal
@@ -54,7 +54,7 @@ class Writer:
 
     async def custom(self, chunk: dict[str, Any]) -> None:
         if not isinstance(chunk.get("type"), str):
-            raise ValueError(
+            raise WorkflowDefinitionError(
                 "writer.custom() needs a dict with a string 'type' (e.g. 'data-progress')"
             )
         emit = self._ex.emit_output
@@ -139,7 +139,10 @@ class StepContext(Generic[InT]):
         """Shallow-merge `update` into the state once this step succeeds (last call wins)."""
         plain = update.model_dump(exclude_unset=True) if hasattr(update, "model_dump") else update
         if not isinstance(plain, dict):
-            raise TypeError(f"step '{self._step.id}': set_state() takes a dict or a model")
+            raise WorkflowDefinitionError(
+                f"step '{self._step.id}': set_state() takes a dict or a model, "
+                f"got {type(plain).__name__}"
+            )
         own = self._step._state  # pyright: ignore[reportPrivateUsage]
         if own is not None:
             own.validate_or_raise(plain, "Step state data validation failed", step_id=self._step.id)

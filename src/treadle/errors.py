@@ -17,6 +17,7 @@ __all__ = [
     "ValidationIssue",
     "WorkflowDefinitionError",
     "WorkflowError",
+    "WorkflowNotFoundError",
 ]
 
 
@@ -49,8 +50,9 @@ class WorkflowError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
-class WorkflowDefinitionError(WorkflowError):
-    """The workflow graph is wrong: empty, not committed, or two different steps share an id."""
+class WorkflowDefinitionError(WorkflowError, ValueError):
+    """A definition is wrong: a bad step or option, an empty or uncommitted workflow, two
+    different steps sharing an id. (Also a ValueError, for familiar `except` clauses.)"""
 
     default_code = "WORKFLOW_DEFINITION_INVALID"
 
@@ -84,6 +86,15 @@ class SchemaValidationError(WorkflowError):
     @property
     def paths(self) -> list[str]:
         return [issue.path for issue in self.issues]
+
+
+class WorkflowNotFoundError(WorkflowError, KeyError):
+    """No workflow is registered under this key."""
+
+    default_code = "WORKFLOW_NOT_FOUND"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
 
 
 class RunStateError(WorkflowError):

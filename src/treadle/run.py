@@ -20,7 +20,7 @@ from ._engine.resume import entry_index_of, leaf_step, resolve_target
 from ._graph.nodes import entry_steps
 from ._ids import new_id
 from ._schema import Schema, to_plain
-from .errors import RunStateError, WorkflowDefinitionError
+from .errors import RunNotFoundError, RunStateError, WorkflowDefinitionError
 from .request_context import RequestContext
 from .results import WorkflowResult
 from .storage.base import RunRecord
@@ -151,6 +151,7 @@ class Run(Generic[InT, OutT]):
     ) -> WorkflowResult:
         """Run the workflow from the start and return its result."""
         ex = await self._prepare_start(input_data, initial_state, request_context)
+        await self._save("running", ex)
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
 
     async def resume(
@@ -177,7 +178,6 @@ class Run(Generic[InT, OutT]):
         request_context: RequestContext | Mapping[str, Any] | None = None,
         include_state: bool = False,
         include_resume_labels: bool = False,
-        close_on_suspend: bool = True,
     ) -> WorkflowStream:
         """Start the run and stream its events: `async for event in stream`, `await stream.result`."""
         from .stream import WorkflowStream
@@ -187,7 +187,6 @@ class Run(Generic[InT, OutT]):
             lambda: self.start(
                 input_data, initial_state, request_context, include_state, include_resume_labels
             ),
-            close_on_suspend,
         )
 
     def resume_stream(
@@ -214,7 +213,6 @@ class Run(Generic[InT, OutT]):
                 include_state,
                 include_resume_labels,
             ),
-            True,
         )
 
     def watch(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
@@ -263,7 +261,11 @@ class Run(Generic[InT, OutT]):
         )
         ex.restore(record.snapshot)
         start = _first_unfinished(self.workflow, ex.context)
-        return await self._drive(ex, start, None, False, False, expected_version=record.version)
+        # Claim the run first (compare-and-set): two restarters cannot both continue it.
+        record.snapshot = {**record.snapshot, "status": "running"}
+        await self.workflow.store.save_run(record, expected_version=record.version)
+        self._record = record
+        return await self._drive(ex, start, None, False, False)
 
     async def time_travel(
         self,
@@ -415,7 +417,9 @@ class Run(Generic[InT, OutT]):
             )
         if wf.on_start is not None:
             info = RunInfo(self.run_id, wf.id, self.resource_id, dict(state), input_value, rc)
-            await _maybe_await(wf.on_start(info))
+            started = wf.on_start(info)
+            if inspect.isawaitable(started):
+                await started
         return self._execution(input_value, state, rc)
 
     async def _prepare_resume(
@@ -444,12 +448,14 @@ class Run(Generic[InT, OutT]):
                     resume_data if resume_data is not None else {},
                     "Invalid resume data",
                     details={"type": "resume data"},
+                    step_id=path[-1],
                 )
             )
         # Claim the run (compare-and-set on the stored version): one resumer wins.
         record.status = "running"
         record.snapshot = {**snap, "status": "running"}
         await self.workflow.store.save_run(record, expected_version=record.version)
+        self._record = record
         self.status = "running"
         start = ex.suspended_paths[path[0]][0]
         return ex, start, ResumeArgs(resume_data, path, index)
@@ -461,7 +467,6 @@ class Run(Generic[InT, OutT]):
         resume: ResumeArgs | None,
         include_state: bool,
         include_resume_labels: bool,
-        expected_version: int | None = None,
         prev: Any = None,
     ) -> WorkflowResult:
         self.status = "running"
@@ -487,7 +492,9 @@ class Run(Generic[InT, OutT]):
         await self._save(status, ex, result, handover=True)
         if status == "canceled" and ex.emit is not None:
             ex.emit("workflow-canceled", {})
-        await self._callbacks(ex, result)
+        wf = self.workflow
+        if wf.on_finish is not None or wf.on_error is not None:
+            await self._callbacks(ex, result)
         return result
 
     async def _save(
@@ -499,8 +506,11 @@ class Run(Generic[InT, OutT]):
         handover: bool = False,
     ) -> None:
         snap = ex.snapshot(handover=handover)
-        snap.update(runId=self.run_id, status=status, requestContext=_plain_rc(ex.request_context))
-        snap["timestamp"] = self.clock.now_ms()
+        now = self.clock.now_ms()
+        snap["runId"] = self.run_id
+        snap["status"] = status
+        snap["requestContext"] = _plain_rc(ex.request_context) if ex.request_context else {}
+        snap["timestamp"] = now
         if result is not None:
             if result.result is not None:
                 snap["result"] = result.result
@@ -509,7 +519,7 @@ class Run(Generic[InT, OutT]):
         record = self._record
         record.status = status
         record.snapshot = snap
-        record.updated_at = snap["timestamp"]
+        record.updated_at = now
         await self.workflow.store.save_run(record)
 
     async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
@@ -534,7 +544,7 @@ class Run(Generic[InT, OutT]):
     async def _load(self) -> RunRecord:
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
         if record is None:
-            raise RunStateError(
+            raise RunNotFoundError(
                 f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"
             )
         return record

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._schema import Schema
+from .errors import WorkflowDefinitionError
 
 if TYPE_CHECKING:
     from .context import StepContext
@@ -62,9 +63,9 @@ class Step(Generic[InT, OutT]):
         component: str = "STEP",
     ) -> None:
         if not isinstance(id, str) or not id:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise ValueError("a step needs a non-empty string id")
+            raise WorkflowDefinitionError("a step needs a non-empty string id")
         if retries is not None and retries < 0:
-            raise ValueError(f"step '{id}': retries must be >= 0, got {retries}")
+            raise WorkflowDefinitionError(f"step '{id}': retries must be >= 0, got {retries}")
         self.id = id
         self.component = component
         self._execute = execute
@@ -191,7 +192,9 @@ def create_step(
 ) -> Step[Any, Any]:
     """Define a step. `execute(ctx)` may be `async def` or plain `def` (run in a worker thread)."""
     if not callable(execute):
-        raise TypeError(f"step '{id}': execute must be callable, got {type(execute).__name__}")
+        raise WorkflowDefinitionError(
+            f"step '{id}': execute must be callable, got {type(execute).__name__}"
+        )
     return Step(
         id=id,
         execute=execute,
@@ -244,7 +247,9 @@ def step(
 def clone_step(source: Step[I2, O2], *, id: str) -> Step[I2, O2]:
     """A copy of `source` under a new id (Mastra's `cloneStep`; `request_context_schema` too)."""
     if source.component == "WORKFLOW":
-        raise TypeError("use clone_workflow() to copy a workflow")
+        raise WorkflowDefinitionError(
+            f"'{source.id}' is a workflow: use clone_workflow() to copy it"
+        )
     return Step(
         id=id,
         execute=source.execute,

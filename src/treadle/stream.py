@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .errors import RunStateError
 from .events import WorkflowEvent
 from .results import WorkflowResult
 
@@ -33,21 +34,23 @@ class WorkflowStream:
         self,
         run: Run[Any, Any],
         execute: Callable[[], Awaitable[WorkflowResult]],
-        close_on_suspend: bool,
     ) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RunStateError(
+                "run.stream() starts the run at once: call it from async code (a running loop)"
+            ) from None
         self.run_id = run.run_id
         self.workflow_id = run.workflow_id
         self.status = "running"
         self.usage: dict[str, int] = dict(_ZERO_USAGE)
-        self._close_on_suspend = close_on_suspend
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._events: list[WorkflowEvent] = []
         self._unsubscribe = run._bus.add_stream(self._push)  # pyright: ignore[reportPrivateUsage]
         self._push({"type": "workflow-start", "runId": run.run_id, "from": "WORKFLOW",
                     "payload": {"workflowId": run.workflow_id}})  # fmt: skip
-        self._task: asyncio.Task[WorkflowResult] = asyncio.get_running_loop().create_task(
-            self._drive(execute)
-        )
+        self._task: asyncio.Task[WorkflowResult] = loop.create_task(self._drive(execute))
 
     def _push(self, event: dict[str, Any]) -> None:
         self._queue.put_nowait(WorkflowEvent.model_validate(event))

@@ -58,7 +58,7 @@ class RetryConfig:
 
     def __post_init__(self) -> None:
         if self.attempts < 0:
-            raise ValueError(f"RetryConfig.attempts must be >= 0, got {self.attempts}")
+            raise WorkflowDefinitionError(f"RetryConfig.attempts must be >= 0, got {self.attempts}")
         object.__setattr__(self, "delay", to_ms(self.delay))
 
 
@@ -216,7 +216,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         step_id = id or f"mapping_{self.id}_{self._map_count}"
         self._map_count += 1
         if isinstance(fn, Mapping):
-            execute: Any = compile_mapping(fn)  # pyright: ignore[reportUnknownArgumentType]
+            execute: Any = compile_mapping(fn, step_id)  # pyright: ignore[reportUnknownArgumentType]
         elif callable(fn):
             execute = _inline_async(fn)
         else:

@@ -6,6 +6,7 @@ import pytest
 from pydantic import BaseModel
 
 from treadle import StepContext, clone_step, clone_workflow, create_step, create_workflow
+from treadle.errors import WorkflowDefinitionError
 
 
 class Num(BaseModel):
@@ -70,5 +71,5 @@ async def test_cloned_workflow_nests_beside_the_original() -> None:
 
 def test_clone_step_refuses_a_workflow() -> None:
     wf = create_workflow(id="w", input_schema=Num).then(inc).commit()
-    with pytest.raises(TypeError):
+    with pytest.raises(WorkflowDefinitionError, match="use clone_workflow"):
         clone_step(wf, id="w2")

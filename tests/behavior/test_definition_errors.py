@@ -95,3 +95,41 @@ def test_definition_errors_are_workflow_errors() -> None:
     assert issubclass(WorkflowDefinitionError, WorkflowError)
     with pytest.raises(WorkflowError):
         create_workflow(id="root", input_schema=Num).commit()
+
+
+def test_every_definition_mistake_is_a_workflow_error() -> None:
+    from treadle import RetryConfig, Treadle, clone_step
+    from treadle.errors import WorkflowError, WorkflowNotFoundError
+    from treadle.storage import InMemoryStore
+
+    async def noop(ctx: object) -> dict[str, int]:
+        return {}
+
+    with pytest.raises(WorkflowError, match="non-empty string id"):
+        create_step(id="", execute=noop)
+    with pytest.raises(WorkflowError, match="retries must be >= 0"):
+        create_step(id="s", execute=noop, retries=-1)
+    with pytest.raises(WorkflowError, match="execute must be callable"):
+        create_step(id="s", execute=42)  # pyright: ignore[reportArgumentType, reportCallIssue]
+    with pytest.raises(WorkflowError, match="attempts must be >= 0"):
+        RetryConfig(attempts=-1)
+    wf = create_workflow(id="w").then(create_step(id="s", execute=noop)).commit()
+    with pytest.raises(WorkflowError, match="clone_workflow"):
+        clone_step(wf, id="w2")
+    app = Treadle(workflows={"w": wf}, storage=InMemoryStore())
+    with pytest.raises(WorkflowNotFoundError, match="no workflow 'nope' is registered"):
+        app.get_workflow("nope")
+
+
+def test_stream_outside_a_running_loop_is_a_clear_error() -> None:
+    import asyncio
+
+    from treadle.errors import RunStateError
+
+    async def noop(ctx: object) -> dict[str, int]:
+        return {}
+
+    wf = create_workflow(id="w").then(create_step(id="s", execute=noop)).commit()
+    run = asyncio.run(wf.create_run())
+    with pytest.raises(RunStateError, match="call it from async code"):
+        run.stream(input_data={})

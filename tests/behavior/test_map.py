@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import BaseModel
 
@@ -170,3 +172,33 @@ async def test_traversing_through_a_scalar_fails_the_mapping_step() -> None:
     assert result.status == "failed"
     assert result.error is not None
     assert "Invalid path tag.deeper" in result.error["message"]
+
+
+async def test_mapping_schema_checks_constants_at_definition_and_values_at_run_time() -> None:
+    from treadle.errors import WorkflowDefinitionError
+
+    async def first(ctx: StepContext[Any]) -> dict[str, int]:
+        return {"a": 1}
+
+    s = create_step(id="first-step", execute=first)
+    with pytest.raises(WorkflowDefinitionError, match="map 'bad-const' key 'c'"):
+        create_workflow(id="m0").then(s).map({"c": {"value": "abc", "schema": int}}, id="bad-const")
+
+    wf = (
+        create_workflow(id="m1")
+        .then(s)
+        .map(
+            {"c": {"value": "5", "schema": int}, "d": {"fn": lambda ctx: "x", "schema": int}},
+            id="shape",
+        )
+        .commit()
+    )
+    result = await (await wf.create_run()).start(input_data={})
+    assert result.status == "failed"
+    assert result.error is not None
+    assert result.error["message"].startswith("map 'shape' key 'd' validation failed")
+    assert result.error["stepId"] == "shape"
+
+    ok = create_workflow(id="m2").then(s).map({"c": {"value": "5", "schema": int}}).commit()
+    result = await (await ok.create_run()).start(input_data={})
+    assert result.result == {"c": 5}

@@ -8,6 +8,8 @@ from typing import Protocol
 
 __all__ = ["Clock", "SystemClock"]
 
+_time = time.time
+
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
@@ -20,8 +22,9 @@ class SystemClock:
 
     __slots__ = ()
 
-    def now_ms(self) -> int:
-        return int(time.time() * 1000)
+    @staticmethod
+    def now_ms() -> int:
+        return int(_time() * 1000)
 
     async def sleep(self, ms: float) -> None:
         await asyncio.sleep(max(ms, 0) / 1000.0)

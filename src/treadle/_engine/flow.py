@@ -53,10 +53,15 @@ async def run_entries(
     entries = ex.workflow.entries
     if prev is _FROM_CONTEXT:
         prev = ex.context["input"] if start == 0 else entry_output(entries[start - 1], ex.context)
+    abort = ex.abort
     for idx in range(start, len(entries)):
-        if ex.abort.aborted:
+        if abort.aborted:
             return Outcome("canceled")
-        outcome = await _run_entry(ex, idx, entries[idx], prev, resume if idx == start else None)
+        entry = entries[idx]
+        if type(entry) is StepEntry and (resume is None or idx != start):
+            outcome = await _single(ex, idx, entry.step, prev, None)  # the common case, direct
+        else:
+            outcome = await _run_entry(ex, idx, entry, prev, resume if idx == start else None)
         if outcome.status != "success":
             return outcome
         prev = outcome.output
@@ -212,10 +217,17 @@ async def _loop(
     meta = ex.meta.setdefault(step.id, {})
     iteration = int(meta.get("iterationCount", 0)) if resume is not None else 0
     value = prev
+    condition = entry.condition
+    continue_while = entry.loop_type == "dowhile"
+    now = ex.clock.now_ms
     while True:
         if ex.abort.aborted:
             return Outcome("canceled")
-        record, step_input, suspend_data = _start_record(ex, step, value, resume)
+        if resume is None:
+            record: dict[str, Any] = {"status": "running", "payload": value, "startedAt": now()}
+            step_input, suspend_data = value, None
+        else:
+            record, step_input, suspend_data = _start_record(ex, step, value, resume)
         # As in Mastra, a later iteration still sees the previous iteration's result through
         # get_step_result(step): the new record replaces it when the step ends.
         if iteration == 0 or resume is not None:
@@ -233,9 +245,9 @@ async def _loop(
         record["metadata"] = {"iterationCount": iteration}
         value = outcome.output
         try:
-            verdict = bool(
-                await call_user_fn(entry.condition, ConditionContext(ex, value, iteration))
-            )
+            verdict = condition(ConditionContext(ex, value, iteration))
+            if verdict is not True and verdict is not False and inspect.isawaitable(verdict):
+                verdict = await verdict
         except Exception as exc:
             error = ConditionError(
                 f"Loop condition of '{step.id}' ({entry.loop_type}) raised on iteration "
@@ -244,7 +256,7 @@ async def _loop(
             )
             error.__cause__ = exc
             return Outcome("failed", None, error)
-        if verdict != (entry.loop_type == "dowhile"):
+        if bool(verdict) != continue_while:
             return Outcome("success", value)
         if ex.abort.aborted:
             return Outcome("canceled")

@@ -38,10 +38,12 @@ async def run_foreach(
         record = resumed_record(prior, resume.data, now())
         items: Any = prior.get("payload")
         prior_items = list(ex.meta.get(sid, EMPTY).get("items") or [])
+        item_meta: dict[str, Any] = dict(ex.meta.get(sid, EMPTY).get("itemMeta") or EMPTY)
     else:
         items = prev
         record = fresh_record(items, now())
         prior_items = [None] * len(cast(list[Any], items)) if isinstance(items, list) else []
+        item_meta = {}
     ex.context[sid] = record
     ex.suspended_paths.pop(sid, None)
     emit = ex.emit
@@ -81,9 +83,10 @@ async def run_foreach(
             irec = fresh_record(items[i], now())
             value, suspend_data = items[i], None
         iters[i] = irec
+        holder: dict[str, Any] = item_meta.setdefault(str(i), {})
         outcome = await run_step(
             ex, step, value, irec, item_resume if resuming else None, suspend_data,
-            emit_events=False, foreach_index=i,
+            emit_events=False, foreach_index=i, meta=holder,
         )  # fmt: skip
         if outcome.status == "success":
             completed += 1
@@ -128,7 +131,7 @@ async def run_foreach(
         firsts = [next(queue) for _ in range(min(limit, len(pending)))]
         await asyncio.gather(*(worker(i) for i in firsts))
 
-    ex.meta[sid] = {"items": iters}
+    ex.meta[sid] = {"items": iters, "itemMeta": {k: v for k, v in item_meta.items() if v}}
     return _finish(ex, record, call_id, _aggregate(ex, idx, sid, record, iters, outcomes))
 
 

@@ -50,6 +50,7 @@ async def run_nested(
     record: dict[str, Any],
     resume: ResumeArgs | None,
     emit_events: bool,
+    holder: dict[str, Any] | None = None,
 ) -> Outcome:
     from .flow import run_entries
 
@@ -74,9 +75,14 @@ async def run_nested(
     )
     child.validate_inputs = ex.validate_inputs
     outcome: Outcome
-    if resume is not None and resume.rest:
-        child.restore(ex.meta.get(wf.id, EMPTY).get("nested") or EMPTY)
+    if holder is None:
+        holder = ex.meta.setdefault(wf.id, {})
+    if resume is not None:
+        child.restore(holder.get("nested") or EMPTY)
         child.state = dict(ex.state)
+        if not resume.rest:  # resumed by the workflow's own id: its (first) suspended step
+            paths = child_suspended_paths(child)
+            resume = ResumeArgs(resume.data, list(paths[0]) if paths else [], resume.foreach_index)
         start = child.suspended_paths[resume.rest[0]][0]
         outcome = await run_entries(child, start, resume)
     else:
@@ -123,7 +129,8 @@ async def run_nested(
             }
     else:
         record.update(status="canceled", endedAt=now)
-    ex.meta[wf.id] = meta
+    holder.pop("paths", None)  # the holder may also carry a loop's counter: keep other keys
+    holder.update(meta)
     if emit is not None:
         if status == "suspended":
             emit("workflow-step-suspended", {"id": wf.id, "stepCallId": call_id, **record})

@@ -59,12 +59,14 @@ async def run_step(
     suspend_data: Any = None,
     emit_events: bool = True,
     foreach_index: int | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Run `step` on `input_value`, filling `record` (Mastra's step result) in place."""
+    """Run `step` on `input_value`, filling `record` (Mastra's step result) in place. `meta`
+    holds a nested workflow's own state (default: the run's `meta[step.id]`)."""
     if step.component == "WORKFLOW":
         from .nested import run_nested
 
-        return await run_nested(ex, step, input_value, record, resume, emit_events)
+        return await run_nested(ex, step, input_value, record, resume, emit_events, meta)
 
     emit = ex.emit if emit_events else None
     call_id = ""

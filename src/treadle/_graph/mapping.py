@@ -3,10 +3,14 @@ compiled into a plain step function at definition time (so mistakes fail early).
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from pydantic import ValidationError as PydanticValidationError
+
+from .._schema import Schema, format_issues, issues_of
 from ..errors import StepExecutionError, WorkflowDefinitionError
 
 if TYPE_CHECKING:
@@ -101,7 +105,38 @@ def _template_value(ctx: StepContext[Any], root: str, path: str) -> Any:
 Resolver = Callable[["StepContext[Any]"], Any]
 
 
-def _compile_value(key: str, spec: Any) -> Resolver:
+def _compile_value(key: str, spec: Any, step_id: str) -> Resolver:
+    """A resolver for one output key; with `"schema"`, its value is validated against it."""
+    resolver = _compile_source(key, spec)
+    schema_type = cast(Mapping[str, Any], spec).get("schema")
+    if schema_type is None:
+        return resolver
+    schema = Schema.of(schema_type)
+    where = f"map '{step_id}' key '{key}'"
+    if "value" in spec:  # a constant: check it now, at definition time
+        try:
+            checked = schema.dump(schema.validate(spec["value"]))
+        except PydanticValidationError as exc:
+            raise WorkflowDefinitionError(
+                f"{where}: the constant does not match its schema: \n"
+                f"{format_issues(issues_of(exc))}"
+            ) from None
+        return lambda _ctx: checked
+
+    async def validated(ctx: StepContext[Any]) -> Any:
+        value = resolver(ctx)
+        if inspect.isawaitable(value):
+            value = await value
+        if value is _ABSENT:
+            return value
+        return schema.dump(
+            schema.validate_or_raise(value, f"{where} validation failed", step_id=step_id)
+        )
+
+    return validated
+
+
+def _compile_source(key: str, spec: Any) -> Resolver:
     if not isinstance(spec, Mapping):
         raise WorkflowDefinitionError(f"map key '{key}': expected a dict spec, got {spec!r}")
     spec_map: Mapping[str, Any] = spec  # pyright: ignore[reportUnknownVariableType]
@@ -148,8 +183,8 @@ def _compile_value(key: str, spec: Any) -> Resolver:
 _ABSENT: Any = object()
 
 
-def compile_mapping(config: Mapping[str, Any]) -> Callable[[StepContext[Any]], Any]:
-    resolvers = [(key, _compile_value(key, spec)) for key, spec in config.items()]
+def compile_mapping(config: Mapping[str, Any], step_id: str) -> Callable[[StepContext[Any]], Any]:
+    resolvers = [(key, _compile_value(key, spec, step_id)) for key, spec in config.items()]
 
     async def run_mapping(ctx: StepContext[Any]) -> dict[str, Any]:
         import inspect

@@ -30,26 +30,28 @@ class InMemoryStore:
                     f"another writer (expected version {expected_version}, found {found})",
                     code="WORKFLOW_RUN_VERSION_CONFLICT",
                 )
-        created = record.created_at
-        resource_id = record.resource_id
-        version = 1
-        if current is not None:
-            created = current.created_at
-            if resource_id is None:
-                resource_id = current.resource_id
-            version = current.version + 1
-        self._runs[key] = RunRecord(
-            record.workflow_name,
-            record.run_id,
-            record.status,
-            record.snapshot,
-            resource_id,
-            created,
-            record.updated_at,
-            version,
-        )
-        record.version = version
-        record.created_at = created
+        if current is None:
+            record.version = 1
+            self._runs[key] = RunRecord(
+                record.workflow_name,
+                record.run_id,
+                record.status,
+                record.snapshot,
+                record.resource_id,
+                record.created_at,
+                record.updated_at,
+                1,
+            )
+            return record
+        # Our own private copy: update it in place (created_at and resource_id are kept).
+        current.status = record.status
+        current.snapshot = record.snapshot
+        current.updated_at = record.updated_at
+        current.version += 1
+        if record.resource_id is not None:
+            current.resource_id = record.resource_id
+        record.version = current.version
+        record.created_at = current.created_at
         return record
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
