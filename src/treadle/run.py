@@ -138,6 +138,7 @@ class Run(Generic[InT, OutT]):
         self._inbox_: _EventInbox | None = None
         self._abort: AbortSignal | None = None
         self._task: asyncio.Task[Any] | None = None
+        self._background: asyncio.Task[Any] | None = None  # start_async's task, kept referenced
         self.clock = SYSTEM_CLOCK
 
     # -- public API ---------------------------------------------------------------------------
@@ -150,7 +151,9 @@ class Run(Generic[InT, OutT]):
         include_resume_labels: bool = False,
     ) -> WorkflowResult:
         """Run the workflow from the start and return its result."""
-        ex = await self._prepare_start(input_data, initial_state, request_context)
+        ex = self._prepare_start(input_data, initial_state, request_context)
+        if self.workflow.on_start is not None:
+            await self._on_start(ex)
         await self._save("running", ex)
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
 
@@ -332,15 +335,23 @@ class Run(Generic[InT, OutT]):
         """`resume(...)` for synchronous code (runs its own event loop)."""
         return asyncio.run(self.resume(**kwargs))
 
-    async def start_async(self, **kwargs: Any) -> str:
-        """Start in the background; returns the run id at once (read the result from storage)."""
-        ex = await self._prepare_start(
-            kwargs.get("input_data"), kwargs.get("initial_state"), kwargs.get("request_context")
-        )
+    async def start_async(
+        self,
+        input_data: Any = None,
+        initial_state: Any = None,
+        request_context: RequestContext | Mapping[str, Any] | None = None,
+    ) -> str:
+        """Start in the background and return the run id at once; read the result later with
+        `workflow.get_workflow_run_by_id(run_id)`. Bad input still raises here."""
+        ex = self._prepare_start(input_data, initial_state, request_context)
+        if self.workflow.on_start is not None:
+            await self._on_start(ex)
         # As Mastra: the stored run stays `pending` until the engine writes it; only this handle
         # is marked running, so a second start() is refused.
         self.status = "running"
-        asyncio.get_running_loop().create_task(self._drive(ex, 0, None, False, False))
+        self._background = asyncio.get_running_loop().create_task(
+            self._drive(ex, 0, None, False, False)
+        )
         return self.run_id
 
     # -- internals ----------------------------------------------------------------------------
@@ -393,7 +404,7 @@ class Run(Generic[InT, OutT]):
         )
         return schema.dump(value)
 
-    async def _prepare_start(
+    def _prepare_start(
         self, input_data: Any, initial_state: Any, request_context: Any
     ) -> Execution:
         if self.status not in ("pending",):
@@ -415,12 +426,19 @@ class Run(Generic[InT, OutT]):
             wf.request_context_adapter.validate_or_raise(
                 rc.to_dict(), f"Request context validation failed for workflow '{wf.id}'"
             )
-        if wf.on_start is not None:
-            info = RunInfo(self.run_id, wf.id, self.resource_id, dict(state), input_value, rc)
-            started = wf.on_start(info)
-            if inspect.isawaitable(started):
-                await started
         return self._execution(input_value, state, rc)
+
+    async def _on_start(self, ex: Execution) -> None:
+        """`on_start(info)`: raising makes start() raise; nothing has run or been stored yet."""
+        wf = self.workflow
+        assert wf.on_start is not None
+        info = RunInfo(
+            self.run_id, wf.id, self.resource_id, dict(ex.state), ex.context.get("input"),
+            ex.request_context,
+        )  # fmt: skip
+        started = wf.on_start(info)
+        if inspect.isawaitable(started):
+            await started
 
     async def _prepare_resume(
         self,
