@@ -3,59 +3,130 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from ..errors import RunStateError
-from .base import RunRecord
+from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
+from .base import SCHEMA_VERSION, RunRecord
 
 __all__ = ["InMemoryStore"]
 
 
+class _Stored:
+    """One run as the store keeps it: the head, step records by key, the path, signals."""
+
+    __slots__ = ("head", "path", "record", "signals", "steps")
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record  # columns; record.snapshot is unused here
+        self.head: dict[str, Any] = {}
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.path: list[str] | None = None  # None: the snapshot has no stepExecutionPath yet
+        self.signals: list[tuple[str, Any]] = []
+
+
+def version_conflict(record: RunRecord, expected: int, found: int) -> RunStateError:
+    return RunStateError(
+        f"run '{record.run_id}' of workflow '{record.workflow_name}' was changed by another "
+        f"writer (expected version {expected}, found {found})",
+        code="WORKFLOW_RUN_VERSION_CONFLICT",
+    )
+
+
 class InMemoryStore:
-    """Runs in a dict. A saved snapshot is kept as the object the engine handed over (the engine
-    never changes a snapshot after saving it); every read returns a deep copy, so callers cannot
-    change what is stored."""
+    """The reference store. Records handed to it are kept as given (the engine never changes
+    a record after saving it); every read returns a deep copy, so callers cannot change what
+    is stored."""
 
     def __init__(self) -> None:
-        self._runs: dict[tuple[str, str], RunRecord] = {}
+        self._runs: dict[tuple[str, str], _Stored] = {}
 
-    async def save_run(self, record: RunRecord, expected_version: int | None = None) -> RunRecord:
+    async def save_run(
+        self,
+        record: RunRecord,
+        *,
+        expected_version: int | None = None,
+        steps: Mapping[str, dict[str, Any]] | None = None,
+    ) -> RunRecord:
         key = (record.workflow_name, record.run_id)
-        current = self._runs.get(key)
+        stored = self._runs.get(key)
         if expected_version is not None:
-            found = current.version if current is not None else 0
+            found = stored.record.version if stored is not None else 0
             if found != expected_version:
-                raise RunStateError(
-                    f"run '{record.run_id}' of workflow '{record.workflow_name}' was changed by "
-                    f"another writer (expected version {expected_version}, found {found})",
-                    code="WORKFLOW_RUN_VERSION_CONFLICT",
-                )
-        if current is None:
-            record.version = 1
-            self._runs[key] = RunRecord(
+                raise version_conflict(record, expected_version, found)
+        snapshot = record.snapshot
+        context: dict[str, Any] = snapshot.get("context") or {}
+        if stored is None:
+            columns = RunRecord(
                 record.workflow_name,
                 record.run_id,
                 record.status,
-                record.snapshot,
+                {},
                 record.resource_id,
                 record.created_at,
                 record.updated_at,
                 1,
+                record.schema_version,
+                record.wake_at,
+                record.waiting_event,
+                record.lease_owner,
+                record.lease_until,
             )
-            return record
-        # Our own private copy: update it in place (created_at and resource_id are kept).
-        current.status = record.status
-        current.snapshot = record.snapshot
-        current.updated_at = record.updated_at
-        current.version += 1
-        if record.resource_id is not None:
-            current.resource_id = record.resource_id
-        record.version = current.version
-        record.created_at = current.created_at
+            stored = self._runs[key] = _Stored(columns)
+        else:
+            columns = stored.record
+            columns.status = record.status
+            columns.updated_at = record.updated_at
+            columns.version += 1
+            columns.schema_version = record.schema_version
+            columns.wake_at = record.wake_at
+            columns.waiting_event = record.waiting_event
+            columns.lease_owner = record.lease_owner
+            columns.lease_until = record.lease_until
+            if record.resource_id is not None:
+                columns.resource_id = record.resource_id
+        stored.head = {
+            k: v for k, v in snapshot.items() if k not in ("context", "stepExecutionPath")
+        }
+        if "input" in context:
+            stored.head["input"] = context["input"]
+        path = snapshot.get("stepExecutionPath")
+        stored.path = list(path) if path is not None else None
+        if steps is None:
+            steps = {k: v for k, v in context.items() if k != "input"}
+        stored.steps.update(steps)
+        record.version = columns.version
+        record.created_at = columns.created_at
+        if record.resource_id is None:
+            record.resource_id = columns.resource_id
         return record
 
+    async def save_step(
+        self,
+        workflow_name: str,
+        run_id: str,
+        key: str,
+        record: dict[str, Any],
+        *,
+        path_entry: str | None = None,
+        patch: Mapping[str, Any] | None = None,
+        updated_at: int | None = None,
+    ) -> None:
+        stored = self._get(workflow_name, run_id)
+        stored.steps[key] = record
+        if path_entry is not None:
+            if stored.path is None:
+                stored.path = [path_entry]
+            else:
+                stored.path.append(path_entry)
+        if patch:
+            stored.head.update(patch)
+        if updated_at is not None:
+            stored.record.updated_at = updated_at
+
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
-        return _copy(self._runs.get((workflow_name, run_id)))
+        stored = self._runs.get((workflow_name, run_id))
+        return _assemble(stored) if stored is not None else None
 
     async def list_runs(
         self,
@@ -69,34 +140,100 @@ class InMemoryStore:
         per_page: int | None = None,
     ) -> tuple[list[RunRecord], int]:
         rows = [
-            r
-            for r in self._runs.values()
-            if (workflow_name is None or r.workflow_name == workflow_name)
-            and (status is None or r.status == status)
-            and (resource_id is None or r.resource_id == resource_id)
-            and (from_date is None or r.created_at >= from_date)
-            and (to_date is None or r.created_at <= to_date)
+            s
+            for s in self._runs.values()
+            if (workflow_name is None or s.record.workflow_name == workflow_name)
+            and (status is None or s.record.status == status)
+            and (resource_id is None or s.record.resource_id == resource_id)
+            and (from_date is None or s.record.created_at >= from_date)
+            and (to_date is None or s.record.created_at <= to_date)
         ]
-        rows.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
+        rows.sort(key=lambda s: (s.record.created_at, s.record.run_id), reverse=True)
         total = len(rows)
         if page is not None and per_page is not None:
             rows = rows[page * per_page : (page + 1) * per_page]
-        return [_copy(r) for r in rows], total
+        return [_assemble(s) for s in rows], total
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
         self._runs.pop((workflow_name, run_id), None)
 
+    async def renew_lease(
+        self, workflow_name: str, run_id: str, owner: str, lease_until: int
+    ) -> bool:
+        stored = self._runs.get((workflow_name, run_id))
+        if stored is None or stored.record.lease_owner not in (None, owner):
+            return False
+        stored.record.lease_owner = owner
+        stored.record.lease_until = lease_until
+        return True
 
-def _copy(found: RunRecord | None) -> Any:
-    if found is None:
+    async def list_due_runs(self, now: int, limit: int = 100) -> list[RunRecord]:
+        due: list[_Stored] = []
+        for s in self._runs.values():
+            r = s.record
+            if r.status != "waiting" or (r.lease_until is not None and r.lease_until >= now):
+                continue
+            woke = r.wake_at is not None and r.wake_at <= now
+            signaled = r.waiting_event is not None and any(
+                name == r.waiting_event for name, _ in s.signals
+            )
+            if woke or signaled:
+                due.append(s)
+        due.sort(key=lambda s: s.record.updated_at)
+        return [_columns(s.record) for s in due[:limit]]
+
+    async def push_signal(self, workflow_name: str, run_id: str, name: str, data: Any) -> None:
+        self._get(workflow_name, run_id).signals.append((name, json.loads(json.dumps(data))))
+
+    async def pop_signal(self, workflow_name: str, run_id: str, name: str) -> tuple[bool, Any]:
+        stored = self._runs.get((workflow_name, run_id))
+        if stored is None:
+            return False, None
+        for index, (found, data) in enumerate(stored.signals):
+            if found == name:
+                del stored.signals[index]
+                return True, data
+        return False, None
+
+    async def close(self) -> None:
         return None
+
+    def _get(self, workflow_name: str, run_id: str) -> _Stored:
+        stored = self._runs.get((workflow_name, run_id))
+        if stored is None:
+            raise RunNotFoundError(f"no stored run '{run_id}' of workflow '{workflow_name}'")
+        return stored
+
+
+def _columns(r: RunRecord, snapshot: dict[str, Any] | None = None) -> RunRecord:
     return RunRecord(
-        found.workflow_name,
-        found.run_id,
-        found.status,
-        json.loads(json.dumps(found.snapshot)),
-        found.resource_id,
-        found.created_at,
-        found.updated_at,
-        found.version,
+        r.workflow_name,
+        r.run_id,
+        r.status,
+        snapshot if snapshot is not None else {},
+        r.resource_id,
+        r.created_at,
+        r.updated_at,
+        r.version,
+        r.schema_version,
+        r.wake_at,
+        r.waiting_event,
+        r.lease_owner,
+        r.lease_until,
     )
+
+
+def _assemble(stored: _Stored) -> RunRecord:
+    if stored.record.schema_version > SCHEMA_VERSION:
+        raise SnapshotVersionError(
+            f"run '{stored.record.run_id}' was stored with schema version "
+            f"{stored.record.schema_version}; this Treadle reads up to {SCHEMA_VERSION}"
+        )
+    head = dict(stored.head)
+    context: dict[str, Any] = {"input": head.pop("input")} if "input" in head else {}
+    context.update(stored.steps)
+    snapshot = {**head, "context": context}
+    if stored.path is not None:
+        snapshot["stepExecutionPath"] = stored.path
+    # A deep copy through JSON: the caller's copy shares nothing with the store.
+    return _columns(stored.record, json.loads(json.dumps(snapshot)))
