@@ -22,15 +22,57 @@ class Treadle:
         self,
         workflows: Mapping[str, Workflow[Any, Any, Any]] | None = None,
         storage: WorkflowStore | None = None,
+        *,
+        restart_active_runs: bool = False,
+        scheduler_poll_ms: float = 1000,
     ) -> None:
+        """`restart_active_runs`: at `start()`, continue runs left `running` by a process that
+        died (their lease expired). `scheduler_poll_ms`: how often the scheduler looks for runs
+        whose sleep ended or whose event arrived."""
         if storage is None:
             from .storage import default_store
 
             storage = default_store()
         self.storage: WorkflowStore = storage
+        self.restart_active_runs = restart_active_runs
         self._workflows: dict[str, Workflow[Any, Any, Any]] = {}
         for key, wf in (workflows or {}).items():
             self.add_workflow(wf, key=key)
+        from ._engine.clock import SYSTEM_CLOCK
+        from .scheduler import Scheduler
+
+        self.scheduler = Scheduler(storage, self._by_id, SYSTEM_CLOCK, scheduler_poll_ms)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the scheduler (durable sleeps and events) and, if asked, restart runs whose
+        process died."""
+        if self.restart_active_runs:
+            await self.restart_all_active_workflow_runs()
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop the scheduler and close the store."""
+        await self.scheduler.stop()
+        await self.storage.close()
+
+    async def __aenter__(self) -> Treadle:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def restart_all_active_workflow_runs(self) -> None:
+        """Restart every registered workflow's runs left `running` without a live process."""
+        for wf in self._workflows.values():
+            await wf.restart_all_active_workflow_runs()
+
+    def _by_id(self, workflow_id: str) -> Workflow[Any, Any, Any] | None:
+        for wf in self._workflows.values():
+            if wf.id == workflow_id:
+                return wf
+        return None
 
     def add_workflow(self, workflow: Workflow[Any, Any, Any], key: str | None = None) -> None:
         name = key or workflow.id

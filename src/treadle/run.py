@@ -15,12 +15,14 @@ from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Emit, Execution
 from ._engine.finish import build_result, run_status
 from ._engine.flow import run_entries
+from ._engine.inbox import EventInbox
 from ._engine.outcome import Outcome, ResumeArgs
-from ._engine.resume import entry_index_of, leaf_step, resolve_target
-from ._graph.nodes import entry_steps
+from ._engine.resume import entry_index_of, leaf_step, resolve_target, waiting_entry
+from ._graph.nodes import WaitForEventEntry, entry_steps
 from ._ids import new_id
-from ._schema import Schema, to_plain
+from ._schema import Schema
 from .errors import RunNotFoundError, RunStateError, WorkflowDefinitionError
+from .persistence import Persistence, RunPersistence
 from .request_context import RequestContext
 from .results import WorkflowResult
 from .storage.base import RunRecord
@@ -60,38 +62,11 @@ class RunInfo:
         return self.input
 
 
-class _EventInbox:
-    """Events sent to a run (`send_event`), kept until a `wait_for_event` takes them."""
-
-    def __init__(self) -> None:
-        self._pending: dict[str, list[Any]] = {}
-        self._waiters: dict[str, asyncio.Future[Any]] = {}
-
-    def send(self, name: str, data: Any) -> None:
-        waiter = self._waiters.pop(name, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(data)
-        else:
-            self._pending.setdefault(name, []).append(data)
-
-    def waiting_for(self) -> list[str]:
-        return list(self._waiters)
-
-    async def wait(self, name: str, abort: AbortSignal) -> Any:
-        queued = self._pending.get(name)
-        if queued:
-            return queued.pop(0)
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiters[name] = fut
-        abort.add_listener(lambda: fut.done() or fut.cancel())
-        try:
-            return await fut
-        finally:
-            self._waiters.pop(name, None)
-
-
 async def open_run(
-    workflow: Workflow[Any, Any, Any], run_id: str | None, resource_id: str | None
+    workflow: Workflow[Any, Any, Any],
+    run_id: str | None,
+    resource_id: str | None,
+    persistence: Persistence | None = None,
 ) -> Run[Any, Any]:
     if not workflow.entries:
         raise WorkflowDefinitionError(
@@ -119,7 +94,8 @@ async def open_run(
             updated_at=now,
         )
         await store.save_run(record)
-    run: Run[Any, Any] = Run(workflow, record)
+    policy: Persistence = persistence or getattr(store, "default_persistence", "step")
+    run: Run[Any, Any] = Run(workflow, record, policy)
     workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
     return run
 
@@ -127,19 +103,24 @@ async def open_run(
 class Run(Generic[InT, OutT]):
     """One run of a workflow. Get it from `await workflow.create_run()`."""
 
-    def __init__(self, workflow: Workflow[Any, Any, Any], record: RunRecord) -> None:
+    def __init__(
+        self,
+        workflow: Workflow[Any, Any, Any],
+        record: RunRecord,
+        persistence: Persistence = "step",
+    ) -> None:
         self.workflow = workflow
         self.run_id = record.run_id
         self.workflow_id = workflow.id
         self.resource_id = record.resource_id
         self.status: str = record.status
-        self._record = record
+        self.clock = SYSTEM_CLOCK
+        self._p = RunPersistence(workflow.store, record, persistence, self.clock)
         self._bus_: EventBus | None = None
-        self._inbox_: _EventInbox | None = None
+        self._inbox_: EventInbox | None = None
         self._abort: AbortSignal | None = None
         self._task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[Any] | None = None  # start_async's task, kept referenced
-        self.clock = SYSTEM_CLOCK
 
     # -- public API ---------------------------------------------------------------------------
     async def start(
@@ -154,7 +135,7 @@ class Run(Generic[InT, OutT]):
         ex = self._prepare_start(input_data, initial_state, request_context)
         if self.workflow.on_start is not None:
             await self._on_start(ex)
-        await self._save("running", ex)
+        await self._p.save_head(ex, "running")
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
 
     async def resume(
@@ -241,9 +222,35 @@ class Run(Generic[InT, OutT]):
                 await self.workflow.store.save_run(record)
             self.status = "canceled"
 
-    async def send_event(self, event: str, data: Any = None) -> None:
-        """Deliver `event` to the run; a `wait_for_event(event, ...)` entry continues with it."""
-        self._inbox.send(event, data)
+    async def send_event(self, event: str, data: Any = None) -> WorkflowResult | None:
+        """Deliver `event` to the run; its `wait_for_event(event, ...)` entry continues with
+        `data` as the step's `resume_data`.
+
+        When this process drives the run, the event goes to it directly. Otherwise it is stored;
+        if the run waits for it and no live process holds the run, this call continues the run
+        here and returns its result. Else the process that holds it takes the event (None).
+        """
+        inbox = self._inbox
+        if self._task is not None or inbox.is_waiting_for(event):
+            inbox.send(event, data)
+            return None
+        store = self.workflow.store
+        record = await self._load()
+        if record.status in ("success", "failed", "canceled"):
+            raise RunStateError(
+                f"run '{self.run_id}' has ended ({record.status}); it takes no events"
+            )
+        if record.status == "pending" and self.status == "pending":
+            inbox.send(event, data)  # not started yet: kept for when it reaches the wait
+            return None
+        await store.push_signal(self.workflow_id, self.run_id, event, data)
+        if (
+            record.status == "waiting"
+            and record.waiting_event == event
+            and self._p.lease_expired(record)
+        ):
+            return await self._continue_waiting(record)
+        return None
 
     async def restart(self) -> WorkflowResult:
         """Continue a run left `running`/`waiting` (e.g. by a crash) from its last snapshot;
@@ -257,7 +264,9 @@ class Run(Generic[InT, OutT]):
             return build_result(
                 ex, _outcome_of(record), include_state=False, include_resume_labels=False
             )
-        if record.status not in ("running", "waiting"):
+        if record.status == "waiting":
+            return await self._continue_waiting(record)
+        if record.status != "running":
             raise RunStateError(f"This workflow run was not active (status: {record.status})")
         ex = self._execution(
             None, {}, RequestContext(record.snapshot.get("requestContext") or EMPTY)
@@ -265,9 +274,8 @@ class Run(Generic[InT, OutT]):
         ex.restore(record.snapshot)
         start = _first_unfinished(self.workflow, ex.context)
         # Claim the run first (compare-and-set): two restarters cannot both continue it.
-        record.snapshot = {**record.snapshot, "status": "running"}
-        await self.workflow.store.save_run(record, expected_version=record.version)
-        self._record = record
+        self._p.record = record
+        await self._p.save_head(ex, "running", claim=True)
         return await self._drive(ex, start, None, False, False)
 
     async def time_travel(
@@ -364,9 +372,10 @@ class Run(Generic[InT, OutT]):
         return self._bus_
 
     @property
-    def _inbox(self) -> _EventInbox:
+    def _inbox(self) -> EventInbox:
         if self._inbox_ is None:
-            self._inbox_ = _EventInbox()
+            store, name, run_id = self.workflow.store, self.workflow_id, self.run_id
+            self._inbox_ = EventInbox(lambda event: store.pop_signal(name, run_id, event))
         return self._inbox_
 
     def _execution(self, input_value: Any, state: dict[str, Any], rc: RequestContext) -> Execution:
@@ -378,7 +387,7 @@ class Run(Generic[InT, OutT]):
             emit, emit_output = _bound_emitters(bus, run_id)
 
         self._abort = AbortSignal()
-        return Execution(
+        ex = Execution(
             self.workflow,
             run_id=run_id,
             resource_id=self.resource_id,
@@ -392,6 +401,8 @@ class Run(Generic[InT, OutT]):
             emit_output=emit_output,
             events=self._inbox,
         )
+        self._p.attach(ex)
+        return ex
 
     def _validate_state(self, initial_state: Any) -> dict[str, Any]:
         schema = self.workflow.state_schema_adapter
@@ -470,10 +481,8 @@ class Run(Generic[InT, OutT]):
                 )
             )
         # Claim the run (compare-and-set on the stored version): one resumer wins.
-        record.status = "running"
-        record.snapshot = {**snap, "status": "running"}
-        await self.workflow.store.save_run(record, expected_version=record.version)
-        self._record = record
+        self._p.record = record
+        await self._p.save_head(ex, "running", claim=True)
         self.status = "running"
         start = ex.suspended_paths[path[0]][0]
         return ex, start, ResumeArgs(resume_data, path, index)
@@ -507,7 +516,7 @@ class Run(Generic[InT, OutT]):
             ex, outcome, include_state=include_state, include_resume_labels=include_resume_labels
         )
         self.status = status = run_status(outcome)
-        await self._save(status, ex, result, handover=True)
+        await self._p.save_head(ex, status, result=result, final=True)
         if status == "canceled" and ex.emit is not None:
             ex.emit("workflow-canceled", {})
         wf = self.workflow
@@ -515,30 +524,37 @@ class Run(Generic[InT, OutT]):
             await self._callbacks(ex, result)
         return result
 
-    async def _save(
-        self,
-        status: str,
-        ex: Execution,
-        result: WorkflowResult | None = None,
-        *,
-        handover: bool = False,
-    ) -> None:
-        snap = ex.snapshot(handover=handover)
-        now = self.clock.now_ms()
-        snap["runId"] = self.run_id
-        snap["status"] = status
-        snap["requestContext"] = _plain_rc(ex.request_context) if ex.request_context else {}
-        snap["timestamp"] = now
-        if result is not None:
-            if result.result is not None:
-                snap["result"] = result.result
-            if result.error is not None:
-                snap["error"] = result.error
-        record = self._record
-        record.status = status
-        record.snapshot = snap
-        record.updated_at = now
-        await self.workflow.store.save_run(record)
+    async def _continue_waiting(self, record: RunRecord) -> WorkflowResult:
+        """Take over a stored run that waits (sleep or event) and carry on from there."""
+        snap = record.snapshot
+        ex = self._execution(None, {}, RequestContext(snap.get("requestContext") or EMPTY))
+        ex.restore(snap)
+        found = waiting_entry(self.workflow, ex.context)
+        if found is None:
+            raise RunStateError(f"run '{self.run_id}' is stored as waiting but nothing in it waits")
+        idx, entry = found
+        self._p.record = record
+        await self._p.save_head(ex, "running", claim=True)  # one process wins the run
+        self.status = "running"
+        if isinstance(entry, WaitForEventEntry):
+            present, data = await self.workflow.store.pop_signal(
+                self.workflow_id, self.run_id, entry.event
+            )
+            if not present:
+                await self._p.before_wait(ex, event=entry.event)
+                data = await self._inbox.wait(entry.event, ex.abort)
+                await self._p.after_wait(ex)
+            return await self._drive(ex, idx, ResumeArgs(data, [entry.step.id]), False, False)
+        sleeping = ex.context[entry.id]
+        remaining = (record.wake_at or 0) - self.clock.now_ms()
+        if remaining > 0:
+            await self.clock.sleep(remaining)
+        sleeping.update(
+            status="success", output=sleeping.get("payload"), endedAt=self.clock.now_ms()
+        )
+        if ex.persist is not None:
+            await ex.persist(entry.id, sleeping, None)
+        return await self._drive(ex, idx + 1, None, False, False)
 
     async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
         wf = self.workflow
@@ -586,18 +602,6 @@ def _request_context(value: Any) -> RequestContext:
     if isinstance(value, RequestContext):
         return value
     return RequestContext(value)
-
-
-def _plain_rc(rc: RequestContext) -> dict[str, Any]:
-    if not rc:
-        return {}
-    out: dict[str, Any] = {}
-    for key, value in rc.items():
-        try:
-            out[key] = to_plain(value)
-        except Exception:  # values without a JSON form are not persisted
-            continue
-    return out
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -141,12 +141,20 @@ async def list_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> dict[s
 
 
 async def restart_all_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> None:
+    """Restart the workflow's runs left `running` or `waiting` whose lease has expired (their
+    process died). Runs a live process holds are left alone."""
     import logging
 
-    active = await list_active_workflow_runs(workflow)
-    for row in active["runs"]:
-        run = await workflow.create_run(run_id=row["runId"])
-        try:
-            await run.restart()
-        except Exception:  # one bad run must not stop the others
-            logging.getLogger("treadle").exception("restart of run '%s' failed", row["runId"])
+    from ._engine.clock import SYSTEM_CLOCK
+
+    now = SYSTEM_CLOCK.now_ms()
+    for status in ("running", "waiting"):
+        rows, _ = await workflow.store.list_runs(workflow.id, status=status)
+        for record in rows:
+            if record.lease_owner is not None and (record.lease_until or 0) >= now:
+                continue
+            run = await workflow.create_run(run_id=record.run_id)
+            try:
+                await run.restart()
+            except Exception:  # one bad run must not stop the others
+                logging.getLogger("treadle").exception("restart of run '%s' failed", record.run_id)

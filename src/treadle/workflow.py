@@ -30,6 +30,7 @@ from .step import Step, to_ms
 
 if TYPE_CHECKING:
     from .context import ConditionContext, StepContext
+    from .persistence import Persistence
     from .run import Run
 
 __all__ = ["RetryConfig", "Workflow", "clone_workflow", "create_workflow"]
@@ -232,7 +233,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         id: str | None = None,
     ) -> Workflow[InT, OutT, PrevT]:
         """Pause for `duration` ms (or a timedelta, or fn(ctx) -> ms); passes its input on."""
-        sid = id or f"sleep_{uuid.uuid4()}"
+        sid = id or self._auto_id("sleep")
         if callable(duration):
             return self._add(SleepEntry(sid, None, duration))
         return self._add(SleepEntry(sid, to_ms(duration), None))
@@ -241,7 +242,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         self, when: datetime | Callable[[ConditionContext], Any], id: str | None = None
     ) -> Workflow[InT, OutT, PrevT]:
         """Pause until `when` (a datetime, or fn(ctx) -> datetime); passes its input on."""
-        sid = id or f"sleep_{uuid.uuid4()}"
+        sid = id or self._auto_id("sleep")
         if callable(when):
             return self._add(SleepUntilEntry(sid, None, when))
         if not isinstance(when, datetime):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -256,6 +257,12 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
             )
         _check_step(step, "wait_for_event")
         return self._add(WaitForEventEntry(event, step))
+
+    def _auto_id(self, kind: str) -> str:
+        """`sleep_<uuid>` as in Mastra, but derived from the workflow id and the position, so
+        every process that defines the workflow gets the same id (stored runs refer to it)."""
+        stable = uuid.uuid5(uuid.NAMESPACE_URL, f"treadle:{self.id}:{kind}:{len(self._entries)}")
+        return f"{kind}_{stable}"
 
     def commit(self) -> Workflow[InT, OutT, PrevT]:
         """Freeze the graph: check it and compute `steps` and `serialized_step_graph`."""
@@ -311,10 +318,15 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
 
     # -- runs ---------------------------------------------------------------------------------
     async def create_run(
-        self, run_id: str | None = None, resource_id: str | None = None
+        self,
+        run_id: str | None = None,
+        resource_id: str | None = None,
+        persistence: Persistence | None = None,
     ) -> Run[InT, OutT]:
-        """A run handle; an existing `run_id` loads that run."""
-        return await open_run(self, run_id, resource_id)
+        """A run handle; an existing `run_id` loads that run. `persistence` is "step" (every
+        step result durable when the step ends) or "finish" (only at wait, suspend and finish);
+        the default is the store's (`"step"`, or `"finish"` for the in-memory store)."""
+        return await open_run(self, run_id, resource_id, persistence)
 
     async def list_workflow_runs(self, **filters: Any) -> Any:
         from .run_queries import list_workflow_runs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..request_context import RequestContext
@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from ..workflow import Workflow
 from .outcome import EMPTY
 
-__all__ = ["Emit", "Execution"]
+__all__ = ["Emit", "Execution", "Persist"]
 
 # emit(type, payload): the run's event sink; None when nobody listens (the common, fast case).
 Emit = Callable[[str, dict[str, Any]], None]
+# persist(key, record, path_entry): make a finished step record durable; None when the run is
+# only written at suspend/finish (in-memory stores, nested workflows, the "finish" policy).
+Persist = Callable[[str, dict[str, Any], "str | None"], Awaitable[None]]
 
 
 class Execution:
@@ -32,11 +35,13 @@ class Execution:
         "app",
         "clock",
         "context",
+        "dirty",
         "emit",
         "emit_output",
         "events",
         "meta",
         "path",
+        "persist",
         "request_context",
         "resource_id",
         "resume_labels",
@@ -44,6 +49,7 @@ class Execution:
         "state",
         "suspended_paths",
         "validate_inputs",
+        "waits",
         "workflow",
     )
 
@@ -82,6 +88,13 @@ class Execution:
         # Kept apart from the step records so it never leaks into user-visible payloads.
         self.meta: dict[str, dict[str, Any]] = {}
         self.validate_inputs = workflow.validate_inputs
+        self.persist: Persist | None = None
+        # The run's durable waits (sleep, wait_for_event): `await waits.before_wait(ex, ...)`
+        # stores status `waiting`; `await waits.after_wait(ex)` claims the run back. None for
+        # nested workflows, whose waits are covered by the top-level run's.
+        self.waits: Any = None
+        # True when `state` or `meta` changed since the last durable write of the head.
+        self.dirty = False
 
     def snapshot(self, *, handover: bool = False) -> dict[str, Any]:
         """The state as plain JSON. `handover=True` gives away this Execution's own containers

@@ -103,7 +103,10 @@ async def _run_entry(
     if isinstance(entry, LoopEntry):
         return await _loop(ex, idx, entry, prev, resume)
     if isinstance(entry, ForEachEntry):
-        return await run_foreach(ex, idx, entry, prev, resume)
+        outcome = await run_foreach(ex, idx, entry, prev, resume)
+        if ex.persist is not None:
+            await ex.persist(entry.step.id, ex.context[entry.step.id], None)
+        return outcome
     if isinstance(entry, SleepEntry | SleepUntilEntry):
         return await _sleep(ex, entry, prev)
     return await _wait_for_event(ex, idx, entry, prev, resume)
@@ -140,6 +143,8 @@ async def _single(
         outcome = await run_step(ex, step, prev, record)
         if outcome.status == "suspended":
             ex.suspended_paths[sid] = [idx]
+        if ex.persist is not None:
+            await ex.persist(sid, record, sid)
         return outcome
     record, value, suspend_data = _start_record(ex, step, prev, resume)
     ex.context[sid] = record
@@ -147,6 +152,8 @@ async def _single(
     outcome = await run_step(ex, step, value, record, _below(resume), suspend_data)
     if outcome.status == "suspended":
         ex.suspended_paths[step.id] = [idx]
+    if ex.persist is not None:
+        await ex.persist(sid, record, None)
     return outcome
 
 
@@ -172,6 +179,8 @@ async def _parallel(
         outcome = await run_step(ex, child, value, record, resume, suspend_data)
         if outcome.status == "suspended":
             ex.suspended_paths[child.id] = [idx, positions[child.id]]
+        if ex.persist is not None:
+            await ex.persist(child.id, record, None)
         return outcome
 
     if len(to_run) == 1:
@@ -243,10 +252,15 @@ async def _loop(
         if outcome.status != "success":
             if outcome.status == "suspended":
                 ex.suspended_paths[step.id] = [idx]
+            if ex.persist is not None:
+                await ex.persist(step.id, record, None)
             return outcome
         iteration += 1
         meta["iterationCount"] = iteration
         record["metadata"] = {"iterationCount": iteration}
+        if ex.persist is not None:
+            ex.dirty = True
+            await ex.persist(step.id, record, None)
         value = outcome.output
         try:
             verdict = condition(ConditionContext(ex, value, iteration))
@@ -288,6 +302,9 @@ async def _sleep(ex: Execution, entry: SleepEntry | SleepUntilEntry, prev: Any) 
         error.__cause__ = exc
         record.update(status="failed", error=serialize_error(error), endedAt=ex.clock.now_ms())
         return Outcome("failed", None, error)
+    waits = ex.waits
+    if waits is not None:  # durable: the run is stored `waiting` with its wake time
+        await waits.before_wait(ex, wake_at=int(started + max(ms or 0.0, 0.0)))
     try:
         if ms and ms > 0:
             await _abortable(ex, ex.clock.sleep(ms))
@@ -298,6 +315,8 @@ async def _sleep(ex: Execution, entry: SleepEntry | SleepUntilEntry, prev: Any) 
     if ex.abort.aborted:
         record.update(status="canceled", endedAt=ex.clock.now_ms())
         return Outcome("canceled")
+    if waits is not None:
+        await waits.after_wait(ex)
     record.update(status="success", output=prev, endedAt=ex.clock.now_ms())
     if ex.emit is not None:
         ex.emit(
@@ -339,6 +358,9 @@ async def _wait_for_event(
         ex.context[step.id] = record
         if ex.emit is not None:
             ex.emit("workflow-step-waiting", {"id": step.id, **record})
+        waits = ex.waits
+        if waits is not None:  # durable: the run is stored `waiting` for the event
+            await waits.before_wait(ex, event=entry.event)
         try:
             data = await ex.events.wait(entry.event, ex.abort)
         except asyncio.CancelledError:
@@ -349,6 +371,8 @@ async def _wait_for_event(
         if ex.abort.aborted:
             record.update(status="canceled", endedAt=ex.clock.now_ms())
             return Outcome("canceled")
+        if waits is not None:
+            await waits.after_wait(ex)
         record = resumed_record(record, data, ex.clock.now_ms())
         resume = ResumeArgs(data, [step.id])
     else:
@@ -357,4 +381,6 @@ async def _wait_for_event(
     outcome = await run_step(ex, step, record.get("payload", prev), record, _below(resume))
     if outcome.status == "suspended":
         ex.suspended_paths[step.id] = [idx]
+    if ex.persist is not None:
+        await ex.persist(step.id, record, None)
     return outcome

@@ -132,6 +132,7 @@ async def run_foreach(
         await asyncio.gather(*(worker(i) for i in firsts))
 
     ex.meta[sid] = {"items": iters, "itemMeta": {k: v for k, v in item_meta.items() if v}}
+    ex.dirty = True
     return _finish(ex, record, call_id, _aggregate(ex, idx, sid, record, iters, outcomes))
 
 

@@ -106,6 +106,7 @@ async def run_nested(
         else:
             outcome = await run_entries(child)
     ex.state.update(child.state)
+    ex.dirty = True
     meta: dict[str, Any] = {"nested": child.snapshot()}
     now = ex.clock.now_ms()
     status = outcome.status

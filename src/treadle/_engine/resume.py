@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._graph.nodes import entry_steps
+from .._graph.nodes import SleepEntry, SleepUntilEntry, WaitForEventEntry, entry_steps
 from ..errors import RunStateError
 from .nested import child_suspended_paths
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .execution import Execution
 from .outcome import EMPTY
 
-__all__ = ["entry_index_of", "leaf_step", "resolve_target"]
+__all__ = ["entry_index_of", "leaf_step", "resolve_target", "waiting_entry"]
 
 
 def _as_path(step: Any) -> list[str]:
@@ -103,4 +103,20 @@ def entry_index_of(workflow: Workflow[Any, Any, Any], step_id: str) -> int | Non
             or getattr(entry, "id", None) == step_id
         ):
             return idx
+    return None
+
+
+def waiting_entry(
+    workflow: Workflow[Any, Any, Any], context: dict[str, Any]
+) -> tuple[int, SleepEntry | SleepUntilEntry | WaitForEventEntry] | None:
+    """The top-level sleep or wait-for-event entry whose record is `waiting`, with its index."""
+    for idx, entry in enumerate(workflow.entries):
+        if isinstance(entry, SleepEntry | SleepUntilEntry):
+            key = entry.id
+        elif isinstance(entry, WaitForEventEntry):
+            key = entry.step.id
+        else:
+            continue
+        if context.get(key, EMPTY).get("status") == "waiting":
+            return idx, entry
     return None

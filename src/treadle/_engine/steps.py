@@ -128,6 +128,7 @@ async def run_step(
                     raise _not_json(step, exc) from None
             if ctx._state_update is not None:  # pyright: ignore[reportPrivateUsage]
                 ex.state.update(ctx._state_update)  # pyright: ignore[reportPrivateUsage]
+                ex.dirty = True
             record["status"] = "success"
             record["output"] = output
             record["endedAt"] = ex.clock.now_ms()
@@ -136,6 +137,7 @@ async def run_step(
         except SuspendSignal as sig:
             if ctx is not None and ctx._state_update is not None:  # pyright: ignore[reportPrivateUsage]
                 ex.state.update(ctx._state_update)  # pyright: ignore[reportPrivateUsage]
+                ex.dirty = True
             record["status"] = "suspended"
             if sig.payload is not None:
                 record["suspendPayload"] = sig.payload
