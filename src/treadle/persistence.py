@@ -110,6 +110,7 @@ class RunPersistence:
         wake_at: int | None = None,
         waiting_event: str | None = None,
         claim: bool = False,
+        replace: bool = False,
     ) -> None:
         """Write the head and every step record not yet written. `final` hands the Execution's
         containers over (no copies). `claim` makes it a compare-and-set on the stored version."""
@@ -134,7 +135,9 @@ class RunPersistence:
         record.lease_owner = self.owner if active else None
         record.lease_until = now + LEASE_MS if active else None
         persisted = self._persisted
-        if self.policy == "step":
+        if replace:
+            steps = {k: v for k, v in snap["context"].items() if k != "input"}
+        elif self.policy == "step":
             steps = {
                 k: v
                 for k, v in snap["context"].items()
@@ -143,7 +146,10 @@ class RunPersistence:
         else:
             steps = None
         await self.store.save_run(
-            record, expected_version=record.version if claim else None, steps=steps
+            record,
+            expected_version=record.version if claim else None,
+            steps=steps,
+            replace_steps=replace,
         )
         ex.dirty = False
         if steps:

@@ -275,7 +275,7 @@ class Run(Generic[InT, OutT]):
         start = _first_unfinished(self.workflow, ex.context)
         # Claim the run first (compare-and-set): two restarters cannot both continue it.
         self._p.record = record
-        await self._p.save_head(ex, "running", claim=True)
+        await self._claim(ex, "restarted")
         return await self._drive(ex, start, None, False, False)
 
     async def time_travel(
@@ -291,7 +291,9 @@ class Run(Generic[InT, OutT]):
         """Run again from `step` (a top-level step id or Step): earlier results come from the
         stored run (or `context`), the step gets `input_data` (default: the previous output)."""
         record = await self._load()
-        if record.status == "running" and self._task is not None and not self._task.done():
+        if self._task is not None or (
+            record.status in ("running", "waiting") and not self._p.lease_expired(record)
+        ):
             raise RunStateError("This workflow run is still running, cannot time travel")
         sid = step if isinstance(step, str) else str(step.id)
         idx = entry_index_of(self.workflow, sid.split(".")[0])
@@ -313,10 +315,11 @@ class Run(Generic[InT, OutT]):
             keep.update(s.id for s in entry_steps(entry))
             keep.add(getattr(entry, "id", ""))
         ex.context = {k: v for k, v in ex.context.items() if k == "input" or k in keep}
+        ex.meta = {k: v for k, v in ex.meta.items() if k in keep}
+        ex.resume_labels = {k: v for k, v in ex.resume_labels.items() if v.get("stepId") in keep}
         for key, value in (context or EMPTY).items():
             ex.context[key] = {"status": "success", "output": value, "payload": None}
         ex.suspended_paths = {}
-        entry = self.workflow.entries[idx]
         if input_data is not None:
             target = self.workflow.steps.get(sid)
             if target is not None and self.workflow.validate_inputs:
@@ -329,10 +332,11 @@ class Run(Generic[InT, OutT]):
             prev = ex.context.get("input")
         else:
             prev = entry_output(self.workflow.entries[idx - 1], ex.context)
-        del entry
         args = None
         if resume_data is not None:
             args = ResumeArgs(resume_data, [sid])
+        self._p.record = record
+        await self._claim(ex, "time-traveled", replace=True)  # rewrites the stored run
         return await self._drive(ex, idx, args, include_state, False, prev=prev)
 
     def start_sync(self, **kwargs: Any) -> WorkflowResult:
@@ -482,7 +486,7 @@ class Run(Generic[InT, OutT]):
             )
         # Claim the run (compare-and-set on the stored version): one resumer wins.
         self._p.record = record
-        await self._p.save_head(ex, "running", claim=True)
+        await self._claim(ex, "resumed")
         self.status = "running"
         start = ex.suspended_paths[path[0]][0]
         return ex, start, ResumeArgs(resume_data, path, index)
@@ -510,6 +514,12 @@ class Run(Generic[InT, OutT]):
             if task is not None:
                 task.uncancel()
             outcome = Outcome("canceled")
+        except BaseException:
+            # A storage failure (or anything else escaping the engine): the stored run stays as
+            # it was at its last good write, so it can be restarted; stop renewing its lease.
+            self._p.stop_heartbeat()
+            self.status = "running"
+            raise
         finally:
             self._task = None
         result = build_result(
@@ -534,7 +544,7 @@ class Run(Generic[InT, OutT]):
             raise RunStateError(f"run '{self.run_id}' is stored as waiting but nothing in it waits")
         idx, entry = found
         self._p.record = record
-        await self._p.save_head(ex, "running", claim=True)  # one process wins the run
+        await self._claim(ex, "continued")  # one process wins the run
         self.status = "running"
         if isinstance(entry, WaitForEventEntry):
             present, data = await self.workflow.store.pop_signal(
@@ -555,6 +565,18 @@ class Run(Generic[InT, OutT]):
         if ex.persist is not None:
             await ex.persist(entry.id, sleeping, None)
         return await self._drive(ex, idx + 1, None, False, False)
+
+    async def _claim(self, ex: Execution, how: str, replace: bool = False) -> None:
+        try:
+            await self._p.save_head(ex, "running", claim=True, replace=replace)
+        except RunStateError as exc:
+            if exc.code != "WORKFLOW_RUN_VERSION_CONFLICT":
+                raise
+            raise RunStateError(
+                f"run '{self.run_id}' of workflow '{self.workflow_id}' could not be {how}: "
+                "another caller changed it first (it is being resumed or continued elsewhere)",
+                code="WORKFLOW_RESUME_ALREADY_CLAIMED",
+            ) from exc
 
     async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
         wf = self.workflow

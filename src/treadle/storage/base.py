@@ -66,10 +66,13 @@ class WorkflowStore(Protocol):
         *,
         expected_version: int | None = None,
         steps: Mapping[str, dict[str, Any]] | None = None,
+        replace_steps: bool = False,
     ) -> RunRecord:
         """Insert or replace the run's head (`record.snapshot` minus `context` step records,
         `stepExecutionPath` replaced whole) and its columns; upsert the step records in `steps`
-        (default: every record in `record.snapshot["context"]` except `input`).
+        (default: every record in `record.snapshot["context"]` except `input`). With
+        `replace_steps`, stored step records not written by this call are deleted (time travel
+        rewrites a run from a step on).
 
         `created_at` and a non-null `resource_id` of an existing row are kept. With
         `expected_version`, the write happens only if the stored version equals it (0: the run

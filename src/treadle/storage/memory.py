@@ -50,6 +50,7 @@ class InMemoryStore:
         *,
         expected_version: int | None = None,
         steps: Mapping[str, dict[str, Any]] | None = None,
+        replace_steps: bool = False,
     ) -> RunRecord:
         key = (record.workflow_name, record.run_id)
         stored = self._runs.get(key)
@@ -97,7 +98,10 @@ class InMemoryStore:
         stored.path = list(path) if path is not None else None
         if steps is None:
             steps = {k: v for k, v in context.items() if k != "input"}
-        stored.steps.update(steps)
+        if replace_steps:
+            stored.steps = dict(steps)
+        else:
+            stored.steps.update(steps)
         record.version = columns.version
         record.created_at = columns.created_at
         if record.resource_id is None:
