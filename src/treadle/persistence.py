@@ -41,7 +41,17 @@ class RunDisplacedError(RunStateError):
 class RunPersistence:
     """The store side of one run handle."""
 
-    __slots__ = ("_ex", "_heartbeat", "_persisted", "clock", "owner", "policy", "record", "store")
+    __slots__ = (
+        "_ex",
+        "_heartbeat",
+        "_persisted",
+        "_shared",
+        "clock",
+        "owner",
+        "policy",
+        "record",
+        "store",
+    )
 
     def __init__(
         self, store: WorkflowStore, record: RunRecord, policy: Persistence, clock: Any
@@ -53,6 +63,8 @@ class RunPersistence:
         self._heartbeat: asyncio.TimerHandle | None = None
         self._ex: Execution | None = None
         self.owner = f"{PROCESS_OWNER}/{next(_handles)}"
+        # Only a store other processes can see needs the lease kept alive.
+        self._shared: bool = getattr(store, "shared", True)
         # key -> the record object last written by save_step (identity tells what is unsaved)
         self._persisted: dict[str, dict[str, Any]] = {}
 
@@ -161,7 +173,7 @@ class RunPersistence:
 
     # -- leases -------------------------------------------------------------------------------
     def _start_heartbeat(self) -> None:
-        if self._heartbeat is None:
+        if self._heartbeat is None and self._shared:
             loop = asyncio.get_running_loop()
             self._heartbeat = loop.call_later(LEASE_MS / 3000, self._beat)
 

@@ -40,6 +40,8 @@ class InMemoryStore:
 
     default_persistence = "finish"
     """Nothing here outlives the process, so writing each step would buy nothing."""
+    shared = False
+    """No other process sees this store, so runs need no lease heartbeat."""
 
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], _Stored] = {}
