@@ -31,7 +31,7 @@ class Schema:
             else None
         )
         self._adapter: TypeAdapter[Any] | None = (
-            None if self.is_any or self._model is not None else TypeAdapter(tp)
+            None if self.is_any or self._model is not None else TypeAdapter(cast(Any, tp))
         )
         # The core validator/serializer directly: the BaseModel wrappers cost 2-3x as much.
         if self._model is not None:
