@@ -26,7 +26,7 @@ from treadle import StepContext, Treadle, create_step, create_workflow
 from treadle.storage import SQLiteStore
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core import Num, inc  # noqa: E402
+from core import Num, inc
 
 
 def chain(n: int, wid: str) -> Any:
@@ -47,7 +47,9 @@ async def gate(ctx: StepContext[Num]) -> Num:
 
 
 def approval() -> Any:
-    g = create_step(id="gate", input_schema=Num, output_schema=Num, resume_schema=Answer, execute=gate)
+    g = create_step(
+        id="gate", input_schema=Num, output_schema=Num, resume_schema=Answer, execute=gate
+    )
     return create_workflow(id="approval", input_schema=Num, output_schema=Num).then(g).commit()
 
 
@@ -93,17 +95,21 @@ async def main(suspended: int, repeat: int) -> None:
         print(f"D1 W1 on SQLite               {d1:10.1f} us/step   target <= 40")
         d2_long = await per_step(SQLiteStore(Path(tmp) / "d2.db"), 1000, 3, repeat)
         ratio = d2_long / d1
-        print(f"D2 1,000-step run             {d2_long:10.1f} us/step   ratio to 10-step {ratio:.2f}  target <= 1.5")
+        print(
+            f"D2 1,000-step run             {d2_long:10.1f} us/step   ratio to 10-step {ratio:.2f}  target <= 1.5"
+        )
         rate = await resume_rate(Path(tmp) / "d3.db", suspended)
         print(f"D3 resume {suspended:,} suspended runs {rate:10.0f} runs/s    target >= 1000")
-    dsn = os.environ.get("TREADLE_BENCH_POSTGRES_DSN") or os.environ.get("TREADLE_TEST_POSTGRES_DSN")
+    dsn = os.environ.get("TREADLE_BENCH_POSTGRES_DSN") or os.environ.get(
+        "TREADLE_TEST_POSTGRES_DSN"
+    )
     if dsn:
         from treadle.storage import PostgresStore
 
         d4 = await per_step(PostgresStore(dsn), 10, 200, repeat)
         print(f"D4 W1 on PostgreSQL (loopback) {d4:9.1f} us/step   target <= 300")
     else:
-        print("D4 skipped: set TREADLE_BENCH_POSTGRES_DSN (eval \"$(scripts/postgres.sh start)\")")
+        print('D4 skipped: set TREADLE_BENCH_POSTGRES_DSN (eval "$(scripts/postgres.sh start)")')
 
 
 if __name__ == "__main__":

@@ -1,0 +1,333 @@
+"""SQLiteStore: durability, compare-and-set, locking, migrations (real files under tmp_path)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from treadle.errors import RunNotFoundError, RunStateError, SnapshotVersionError, StorageError
+from treadle.storage import InMemoryStore, RunRecord, SQLiteStore
+from treadle.storage import sqlite as sqlite_module
+from treadle.storage.migrate import Migration, load_migrations, run_migrations
+
+WF = "wf"
+T0 = 1_700_000_000_000
+
+
+def _full(run_id: str, status: str = "suspended") -> dict[str, Any]:
+    return {
+        "runId": run_id,
+        "status": status,
+        "context": {
+            "input": {"city": "Paris", "tags": ["a", "b"]},
+            "fetch": {"status": "success", "payload": {}, "output": {"t": 21.5}, "startedAt": T0},
+            "plan": {"status": "suspended", "payload": None, "suspendPayload": {"why": "ok"}},
+        },
+        "value": {"count": 2, "flag": False, "big": 2**70},
+        "stepExecutionPath": ["fetch", "plan", "fetch"],
+        "suspendedPaths": {"plan": [1]},
+        "resumeLabels": {},
+        "meta": {"é": "ü 🧵"},
+        "requestContext": {},
+        "timestamp": T0,
+        "result": None,
+    }
+
+
+def _record(run_id: str, snapshot: dict[str, Any] | None = None, **columns: Any) -> RunRecord:
+    snapshot = snapshot if snapshot is not None else _full(run_id)
+    columns.setdefault("created_at", T0)
+    columns.setdefault("updated_at", T0)
+    status = columns.pop("status", None) or str(snapshot.get("status", "pending"))
+    return RunRecord(WF, run_id, status, snapshot, **columns)
+
+
+def _rows(db: Path, sql: str) -> list[Any]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = SQLiteStore(tmp_path / "t.db")
+    yield s
+    await s.close()
+
+
+async def test_round_trip_matches_memory_store(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    store, memory = SQLiteStore(db), InMemoryStore()
+    for s in (store, memory):
+        await s.save_run(_record("r1", resource_id="res", wake_at=T0 + 5, lease_owner="w"))
+        await s.save_run(_record("pending", {"runId": "pending", "context": {}, "value": {}}))
+        await s.save_step(WF, "r1", "late", {"status": "success"}, path_entry="late")
+        await s.save_step(WF, "r1", "fetch", {"status": "failed"}, patch={"value": {"n": None}})
+    await store.close()
+    reopened = SQLiteStore(db)  # durable: a new connection reads it back
+    for run_id in ("r1", "pending"):
+        got, want = await reopened.load_run(WF, run_id), await memory.load_run(WF, run_id)
+        assert got is not None and want is not None
+        assert got.snapshot == want.snapshot
+        assert list(got.snapshot) == list(want.snapshot)
+        assert list(got.snapshot["context"]) == list(want.snapshot["context"])
+        assert got == want
+    pending = await reopened.load_run(WF, "pending")
+    assert pending is not None
+    assert pending.snapshot == {"runId": "pending", "context": {}, "value": {}}
+    await reopened.close()
+
+
+async def test_memory_database(tmp_path: Path) -> None:
+    store = SQLiteStore(":memory:")
+    await store.save_run(_record("r1"))
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None and loaded.snapshot == _full("r1")
+    await store.close()
+
+
+async def test_cas_conflict_writes_nothing(store: SQLiteStore) -> None:
+    first = await store.save_run(_record("r1"), expected_version=0)
+    assert first.version == 1
+    with pytest.raises(RunStateError) as info:
+        await store.save_run(_record("r1", status="failed"), expected_version=0)
+    assert info.value.code == "WORKFLOW_RUN_VERSION_CONFLICT"
+    stale = _record("r1", {"runId": "r1", "status": "failed", "context": {"x": {"s": 1}}})
+    with pytest.raises(RunStateError):
+        await store.save_run(stale, expected_version=7)
+    assert stale.version == 0  # the record is not touched by a refused write
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    assert (loaded.version, loaded.snapshot) == (1, _full("r1"))
+    second = await store.save_run(_record("r1", status="running"), expected_version=1)
+    assert second.version == 2
+
+
+async def test_thousand_steps_load_in_order(store: SQLiteStore) -> None:
+    await store.save_run(_record("big", {"runId": "big", "context": {"input": 1}}))
+    keys = [f"s{i % 700}" for i in range(1000)]  # repeated keys: upserts, duplicate path entries
+    for i, key in enumerate(keys):
+        await store.save_step(WF, "big", key, {"status": "success", "output": i}, path_entry=key)
+    loaded = await store.load_run(WF, "big")
+    assert loaded is not None
+    assert loaded.snapshot["stepExecutionPath"] == keys
+    context = loaded.snapshot["context"]
+    assert list(context) == ["input", *[f"s{i}" for i in range(700)]]
+    assert context["s5"]["output"] == 705 and context["s699"]["output"] == 699
+    assert loaded.version == 1
+
+
+async def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
+    a, b = SQLiteStore(tmp_path / "t.db"), SQLiteStore(tmp_path / "t.db")
+    await a.save_run(_record("r1"))
+    await b.save_step(WF, "r1", "b-step", {"status": "success"}, path_entry="b-step")
+    loaded = await a.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot["stepExecutionPath"][-1] == "b-step"
+    await a.save_run(_record("r1"), expected_version=1)  # version 2, seen by b's CAS
+    with pytest.raises(RunStateError):
+        await b.save_run(_record("r1", status="running"), expected_version=1)
+    await b.push_signal(WF, "r1", "go", {"n": 1})
+    assert await a.pop_signal(WF, "r1", "go") == (True, {"n": 1})
+    assert await b.pop_signal(WF, "r1", "go") == (False, None)
+    await a.delete_run(WF, "r1")
+    assert await b.load_run(WF, "r1") is None
+    await a.close()
+    await b.close()
+
+
+async def test_locked_database_is_retried_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "t.db"
+    store = SQLiteStore(db, busy_timeout_ms=1)
+    await store.save_run(_record("r1", {"runId": "r1", "context": {}, "stepExecutionPath": []}))
+    backing_off = asyncio.Event()
+    real_sleep = asyncio.sleep
+
+    async def observed_sleep(delay: float) -> None:
+        backing_off.set()
+        await real_sleep(delay)
+
+    monkeypatch.setattr(sqlite_module, "_sleep", observed_sleep)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # hold the write lock
+    try:
+        first = asyncio.create_task(store.save_step(WF, "r1", "a", {"n": 1}, path_entry="a"))
+        await backing_off.wait()
+        assert not first.done()
+        # a later write queues behind the waiting one instead of overtaking it
+        second = asyncio.create_task(store.save_step(WF, "r1", "b", {"n": 2}, path_entry="b"))
+        await asyncio.sleep(0)
+        assert not second.done()
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    await asyncio.gather(first, second)
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot["stepExecutionPath"] == ["a", "b"]
+    assert loaded.snapshot["context"] == {"a": {"n": 1}, "b": {"n": 2}}
+    await store.close()
+
+
+async def test_lock_never_released_raises_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    store = SQLiteStore(db, busy_timeout_ms=1, lock_wait_ms=30)
+    await store.save_run(_record("r1"))
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageError, match=r"t\.db") as info:
+            await store.save_step(WF, "r1", "x", {"n": 1}, path_entry="x", patch={"value": 1})
+        assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+        with pytest.raises(StorageError):
+            await store.save_run(_record("r2"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None and loaded.snapshot == _full("r1")
+    assert await store.load_run(WF, "r2") is None
+    await store.close()
+
+
+async def test_failed_write_is_rolled_back(store: SQLiteStore) -> None:
+    bad = _full("r1")
+    bad["stepExecutionPath"] = ["fetch", None]  # NOT NULL fails after the head was written
+    with pytest.raises(StorageError) as info:
+        await store.save_run(_record("r1", bad))
+    assert isinstance(info.value.__cause__, sqlite3.IntegrityError)
+    assert await store.load_run(WF, "r1") is None
+    assert await store.list_runs() == ([], 0)
+    with pytest.raises(RunNotFoundError):
+        await store.save_step(WF, "r1", "x", {}, path_entry="x")
+
+
+@pytest.mark.parametrize("stored", [99, "garbage", None])
+async def test_unknown_schema_version_refused(tmp_path: Path, stored: object) -> None:
+    db = tmp_path / "t.db"
+    store = SQLiteStore(db)
+    await store.save_run(_record("r1"))
+    conn = sqlite3.connect(db, isolation_level=None)
+    if stored is None:  # NOT NULL column: rebuild the value as a blob instead
+        conn.execute("UPDATE runs SET schema_version = x'00'")
+    else:
+        conn.execute("UPDATE runs SET schema_version = ?", (stored,))
+    conn.close()
+    with pytest.raises(SnapshotVersionError):
+        await store.load_run(WF, "r1")
+    with pytest.raises(SnapshotVersionError):
+        await store.list_runs(WF)
+    await store.close()
+
+
+async def test_migrations_recorded_once(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    versions = [m.version for m in load_migrations("treadle.storage", "migrations", "sqlite")]
+    assert versions[0] == 1 and versions == sorted(versions)
+    for _ in range(3):
+        store = SQLiteStore(db)
+        await store.save_run(_record("r1"))
+        await store.close()
+    recorded = _rows(db, "SELECT version, applied_at FROM treadle_migrations ORDER BY version")
+    assert [v for v, _ in recorded] == versions
+    assert len({at for _, at in recorded}) >= 1
+    tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "steps", "path", "signals", "treadle_migrations"} <= tables
+    assert _rows(db, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_new_file_opened_by_two_threads_at_once(tmp_path: Path) -> None:
+    """Two connections racing to migrate a new file: each migration is applied once."""
+    db = tmp_path / "t.db"
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        async def go() -> None:
+            store = SQLiteStore(db, busy_timeout_ms=5)
+            start.wait()
+            await store.save_run(_record(f"r{n}"))
+            await store.close()
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _rows(db, "SELECT count(*) FROM treadle_migrations") == [(1,)]
+    assert _rows(db, "SELECT count(*) FROM runs") == [(4,)]
+
+
+async def test_patch_falls_back_for_keys_and_values_sqlite_json_cannot_take(
+    store: SQLiteStore,
+) -> None:
+    nan_head = _full("r1")
+    nan_head["value"] = {"x": float("inf")}  # stored head SQLite's json_set refuses
+    await store.save_run(_record("r1", nan_head))
+    await store.save_step(WF, "r1", "a", {}, patch={'we"ird\\key': 1, "": 2, "meta": None})
+    await store.save_step(WF, "r1", "b", {}, patch={"result": float("nan")})
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    snap = loaded.snapshot
+    assert snap['we"ird\\key'] == 1 and snap[""] == 2 and snap["meta"] is None
+    assert snap["value"] == {"x": float("inf")} and snap["result"] != snap["result"]
+
+
+def test_migration_runner_applies_pending_in_order_and_rolls_back_a_failure(
+    tmp_path: Path,
+) -> None:
+    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    execute = sqlite_module._executor(conn)
+    one = Migration(
+        1, "one", "CREATE TABLE a (x);\n-- a comment; with a semicolon\nINSERT INTO a VALUES (';');"
+    )
+    two = Migration(2, "two", "CREATE TABLE b (x);")
+    assert run_migrations(execute, [one, two]) == [1, 2]
+    assert run_migrations(execute, [one, two]) == []
+    three = Migration(3, "three", "CREATE TABLE c (x);")
+    broken = Migration(4, "broken", "CREATE TABLE d (x); INSERT INTO nowhere VALUES (1);")
+    with pytest.raises(sqlite3.OperationalError):
+        run_migrations(execute, [one, two, three, broken])
+    assert not conn.in_transaction
+    assert conn.execute("SELECT version FROM treadle_migrations").fetchall() == [(1,), (2,), (3,)]
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"a", "b", "c"} <= names and "d" not in names  # 4 rolled back whole
+    assert conn.execute("SELECT x FROM a").fetchall() == [(";",)]
+    conn.close()
+
+
+async def test_an_app_without_storage_keeps_its_runs_in_treadle_db(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from treadle import Treadle, create_step, create_workflow
+
+    monkeypatch.chdir(tmp_path)
+
+    async def hello(ctx: object) -> dict[str, str]:
+        return {"hi": "there"}
+
+    wf = create_workflow(id="hello").then(create_step(id="s", execute=hello)).commit()
+    app = Treadle(workflows={"hello": wf})
+    run = await wf.create_run()
+    assert (await run.start(input_data={})).status == "success"
+    await app.storage.close()
+    assert (tmp_path / "treadle.db").exists()
+    from treadle.storage import SQLiteStore
+
+    again = SQLiteStore(tmp_path / "treadle.db")
+    stored = await again.load_run("hello", run.run_id)
+    await again.close()
+    assert stored is not None and stored.status == "success"
