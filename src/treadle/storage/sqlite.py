@@ -108,6 +108,7 @@ _UPSERT_RUN = (
     "RETURNING version, created_at, resource_id"
 )
 _DELETE_PATH = f"DELETE FROM path WHERE {_KEY}"
+_DELETE_STEPS = f"DELETE FROM steps WHERE {_KEY}"
 _INSERT_PATH = "INSERT INTO path (workflow_name, run_id, pos, step_id) VALUES (?, ?, ?, ?)"
 _UPSERT_STEP = (
     "INSERT INTO steps (workflow_name, run_id, key, seq, record) VALUES (?, ?, ?, ?, ?) "
@@ -211,6 +212,7 @@ class SQLiteStore:
         *,
         expected_version: int | None = None,
         steps: Mapping[str, dict[str, Any]] | None = None,
+        replace_steps: bool = False,
     ) -> RunRecord:
         snapshot = record.snapshot
         context: dict[str, Any] = snapshot.get("context") or {}
@@ -250,6 +252,8 @@ class SQLiteStore:
                 cur.execute(_DELETE_PATH, (wf, rid))
             if path_rows:
                 cur.executemany(_INSERT_PATH, path_rows)
+            if replace_steps and version != 1:
+                cur.execute(_DELETE_STEPS, (wf, rid))
             if step_rows:
                 cur.executemany(_UPSERT_STEP, step_rows)
             return version, created_at, resource_id
