@@ -461,6 +461,21 @@ async def check_save_run_steps_upserts_only_given(store: WorkflowStore) -> None:
     _expect_json((await _load(store, "r1")).snapshot, expected, "snapshot after steps={}")
 
 
+@_check
+async def check_save_run_replace_steps(store: WorkflowStore) -> None:
+    """save_run(replace_steps=True) deletes stored step records it does not write, including
+    ones written by save_step since the last save_run (time travel rewrites a run)."""
+    await store.save_run(_record("r1", _full("r1")))
+    await store.save_step(WF, "r1", "late", _step("success", {}, T0 + 20), path_entry="late")
+    kept = _step("success", {"temp": 1}, T0 + 21, output={"ok": 2}, endedAt=T0 + 22)
+    snapshot = _full("r1", "running")
+    snapshot["context"] = {"input": snapshot["context"]["input"], "fetch": kept}
+    snapshot["stepExecutionPath"] = ["fetch"]
+    await store.save_run(_record("r1", snapshot, updated_at=T0 + 23), replace_steps=True)
+    loaded = await _load(store, "r1")
+    _expect_json(loaded.snapshot, snapshot, "snapshot after save_run(replace_steps=True)")
+
+
 # --- save_step -------------------------------------------------------------------------------
 
 
