@@ -60,7 +60,7 @@ shapes = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)  # deterministic in CI
 @given(shape=shapes, data=st.data())
 def test_resume_equals_uninterrupted(shape: list[tuple[str, int]], data: st.DataObject) -> None:
     gate_at = data.draw(st.integers(0, len(shape) - 1))
