@@ -12,6 +12,7 @@ import pytest
 
 from treadle.errors import RunNotFoundError, RunStateError, SnapshotVersionError, StorageError
 from treadle.storage import InMemoryStore, RunRecord, SQLiteStore
+from treadle.storage import _sqlite_sql as sqlite_sql
 from treadle.storage import sqlite as sqlite_module
 from treadle.storage.migrate import Migration, load_migrations, run_migrations
 
@@ -269,7 +270,8 @@ def test_new_file_opened_by_two_threads_at_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert _rows(db, "SELECT count(*) FROM treadle_migrations") == [(1,)]
+    versions = load_migrations("treadle.storage", "migrations", "sqlite")
+    assert _rows(db, "SELECT count(*) FROM treadle_migrations") == [(len(versions),)]
     assert _rows(db, "SELECT count(*) FROM runs") == [(4,)]
 
 
@@ -292,7 +294,7 @@ def test_migration_runner_applies_pending_in_order_and_rolls_back_a_failure(
     tmp_path: Path,
 ) -> None:
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
-    execute = sqlite_module._executor(conn)
+    execute = sqlite_sql.executor(conn)
     one = Migration(
         1, "one", "CREATE TABLE a (x);\n-- a comment; with a semicolon\nINSERT INTO a VALUES (';');"
     )
@@ -331,3 +333,121 @@ async def test_an_app_without_storage_keeps_its_runs_in_treadle_db(tmp_path, mon
     stored = await again.load_run("hello", run.run_id)
     await again.close()
     assert stored is not None and stored.status == "success"
+
+
+# --- the step journal ------------------------------------------------------------------------
+
+
+async def _interleaved(store: Any) -> None:
+    """save_step calls mixing new and repeated keys, path entries, patches and updated_at."""
+    await store.save_run(_record("j", resource_id="res"))
+    await store.save_step(WF, "j", "a", {"n": 1}, path_entry="a", updated_at=T0 + 1)
+    await store.save_step(WF, "j", "fetch", {"n": 2}, patch={"value": {"v": 1}, "new": [1]})
+    await store.save_step(WF, "j", "b", {"n": 3}, path_entry="b")
+    await store.save_step(WF, "j", "a", {"n": 4}, path_entry="a", patch={"value": {"v": 2}})
+    await store.save_step(WF, "j", "c", {"n": 5}, updated_at=T0 + 9, patch={"meta": None})
+    await store.save_step(WF, "j", "b", {"n": 6}, path_entry="b")
+
+
+def _journal_rows(db: Path, run_id: str = "j") -> list[Any]:
+    return _rows(db, f"SELECT seq, key FROM journal WHERE run_id = '{run_id}' ORDER BY seq")
+
+
+async def test_journal_replay_equals_what_was_written(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    store, memory = SQLiteStore(db), InMemoryStore()
+    for s in (store, memory):
+        await _interleaved(s)
+    assert [k for _, k in _journal_rows(db)] == ["a", "fetch", "b", "a", "c", "b"]
+    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6]
+    got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and want is not None
+    assert got == want
+    assert list(got.snapshot) == list(want.snapshot)
+    assert list(got.snapshot["context"]) == ["input", "fetch", "plan", "a", "b", "c"]
+    assert got.snapshot["stepExecutionPath"] == ["fetch", "plan", "fetch", "a", "b", "a", "b"]
+    assert got.snapshot["value"] == {"v": 2} and got.snapshot["meta"] is None
+    assert (got.updated_at, got.version) == (T0 + 9, 1)
+    assert _rows(db, "SELECT updated_at FROM runs") == [(T0,)]  # the runs row lags
+    (listed,), total = await store.list_runs(WF)
+    assert total == 1 and listed == got
+    await store.close()
+
+
+async def test_save_run_folds_the_journal(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    store, memory = SQLiteStore(db), InMemoryStore()
+    for s in (store, memory):
+        await _interleaved(s)
+        loaded = await s.load_run(WF, "j")
+        assert loaded is not None
+        loaded.snapshot["status"] = "waiting"
+        await s.save_run(loaded, steps={"c": {"n": 7}})  # a head write with one step
+        await s.save_step(WF, "j", "d", {"n": 8}, path_entry="d")
+    assert _journal_rows(db) == [(1, "d")]  # folded and deleted; numbering starts over
+    records = _rows(db, "SELECT key, record FROM steps WHERE run_id = 'j' ORDER BY seq")
+    assert records == [
+        ("fetch", '{"n":2}'),
+        ("plan", '{"status":"suspended","payload":null,"suspendPayload":{"why":"ok"}}'),
+        ("a", '{"n":4}'),
+        ("b", '{"n":6}'),
+        ("c", '{"n":7}'),
+    ]
+    got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and want is not None
+    assert got == want and list(got.snapshot["context"]) == list(want.snapshot["context"])
+    # replace_steps: the folded journal goes too, only the given records stay
+    for s in (store, memory):
+        await s.save_step(WF, "j", "e", {"n": 9})
+        await s.save_run(_record("j"), steps={"z": {"n": 10}}, replace_steps=True)
+    assert _journal_rows(db) == []
+    got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and want is not None
+    assert got == want and list(got.snapshot["context"]) == ["input", "z"]
+    await store.save_step(WF, "j", "y", {})
+    await store.delete_run(WF, "j")
+    assert _rows(db, "SELECT count(*) FROM journal") == [(0,)]
+    await store.close()
+
+
+async def test_journal_survives_a_crash_like_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    writer, memory = SQLiteStore(db), InMemoryStore()
+    for s in (writer, memory):
+        await _interleaved(s)
+    # no close, no head write: a new store on the file (another process after a crash)
+    reader = SQLiteStore(db)
+    got, want = await reader.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and got == want
+    for s in (reader, memory):  # the new store continues the run's journal, then folds it
+        await s.save_step(WF, "j", "a", {"n": 11}, path_entry="a")
+    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7]
+    got, want = await reader.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and got == want
+    got.status = "success"
+    await reader.save_run(got)
+    again = await writer.load_run(WF, "j")
+    assert again is not None and again.snapshot == got.snapshot and again.version == 2
+    await writer.close()
+    await reader.close()
+
+
+async def test_save_step_is_one_statement(store: SQLiteStore) -> None:
+    await store.save_run(_record("r1"))
+    await store.save_step(WF, "r1", "warm", {})  # statements prepared, connection open
+    statements: list[str] = []
+    conn = store._conn  # pyright: ignore[reportPrivateUsage]
+    assert conn is not None
+    conn.set_trace_callback(statements.append)
+    try:
+        await store.save_step(
+            WF, "r1", "new", {"n": 1}, path_entry="new", patch={"value": 1}, updated_at=T0 + 1
+        )
+        with pytest.raises(RunNotFoundError):
+            await store.save_step(WF, "missing", "new", {"n": 1}, path_entry="new")
+    finally:
+        conn.set_trace_callback(None)
+    assert len(statements) == 2, statements  # one each, no BEGIN/COMMIT, no runs lookup
+    assert all(s.startswith("INSERT INTO journal ") for s in statements)
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None and loaded.updated_at == T0 + 1 and loaded.snapshot["value"] == 1
