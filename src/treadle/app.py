@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,35 +26,44 @@ class Treadle:
         *,
         restart_active_runs: bool = False,
         scheduler_poll_ms: float = 1000,
+        clock: Any = None,
     ) -> None:
         """`restart_active_runs`: at `start()`, continue runs left `running` by a process that
         died (their lease expired). `scheduler_poll_ms`: how often the scheduler looks for runs
-        whose sleep ended or whose event arrived."""
+        whose sleep ended or whose event arrived. `clock`: time for runs and the scheduler (tests
+        pass `treadle.testing.FakeClock()`)."""
         if storage is None:
             from .storage import default_store
 
             storage = default_store()
         self.storage: WorkflowStore = storage
         self.restart_active_runs = restart_active_runs
+        from ._engine.clock import SYSTEM_CLOCK
+
+        self.clock: Any = clock if clock is not None else SYSTEM_CLOCK
+        self._restarts: asyncio.Task[None] | None = None
         self._workflows: dict[str, Workflow[Any, Any, Any]] = {}
         for key, wf in (workflows or {}).items():
             self.add_workflow(wf, key=key)
-        from ._engine.clock import SYSTEM_CLOCK
         from .scheduler import Scheduler
 
-        self.scheduler = Scheduler(storage, self._by_id, SYSTEM_CLOCK, scheduler_poll_ms)
+        self.scheduler = Scheduler(storage, self._by_id, self.clock, scheduler_poll_ms)
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the scheduler (durable sleeps and events) and, if asked, restart runs whose
         process died."""
-        if self.restart_active_runs:
-            await self.restart_all_active_workflow_runs()
+        if self.restart_active_runs:  # in the background: restarted runs may take a while
+            self._restarts = asyncio.get_running_loop().create_task(
+                self.restart_all_active_workflow_runs()
+            )
         self.scheduler.start()
 
     async def stop(self) -> None:
         """Stop the scheduler and close the store."""
         await self.scheduler.stop()
+        if self._restarts is not None:
+            await asyncio.gather(self._restarts, return_exceptions=True)
         await self.storage.close()
 
     async def __aenter__(self) -> Treadle:
@@ -64,7 +74,8 @@ class Treadle:
         await self.stop()
 
     async def restart_all_active_workflow_runs(self) -> None:
-        """Restart every registered workflow's runs left `running` without a live process."""
+        """Restart every registered workflow's runs left `running` by a process that died (lease
+        expired), concurrently. Waiting runs are the scheduler's: it continues them when due."""
         for wf in self._workflows.values():
             await wf.restart_all_active_workflow_runs()
 

@@ -83,7 +83,7 @@ async def open_run(
     rid = run_id or new_id()
     record = await store.load_run(workflow.id, rid) if run_id is not None else None
     if record is None:
-        now = SYSTEM_CLOCK.now_ms()
+        now = (workflow.app.clock if workflow.app is not None else SYSTEM_CLOCK).now_ms()
         record = RunRecord(
             workflow_name=workflow.id,
             run_id=rid,
@@ -114,7 +114,8 @@ class Run(Generic[InT, OutT]):
         self.workflow_id = workflow.id
         self.resource_id = record.resource_id
         self.status: str = record.status
-        self.clock = SYSTEM_CLOCK
+        app = workflow.app
+        self.clock: Any = app.clock if app is not None else SYSTEM_CLOCK
         self._p = RunPersistence(workflow.store, record, persistence, self.clock)
         self._bus_: EventBus | None = None
         self._inbox_: EventInbox | None = None
@@ -219,6 +220,8 @@ class Run(Generic[InT, OutT]):
                 record.status = "canceled"
                 record.snapshot["status"] = "canceled"
                 record.updated_at = self.clock.now_ms()
+                record.wake_at = record.waiting_event = None
+                record.lease_owner = record.lease_until = None
                 await self.workflow.store.save_run(record)
             self.status = "canceled"
 
@@ -261,9 +264,12 @@ class Run(Generic[InT, OutT]):
                 record.snapshot.get("context", EMPTY).get("input"), {}, RequestContext()
             )
             ex.restore(record.snapshot)
-            return build_result(
+            result = build_result(
                 ex, _outcome_of(record), include_state=False, include_resume_labels=False
             )
+            if record.status == "failed" and record.snapshot.get("error"):
+                result.error = record.snapshot["error"]  # the stored error, as it was
+            return result
         if record.status == "waiting":
             return await self._continue_waiting(record)
         if record.status != "running":
@@ -361,10 +367,12 @@ class Run(Generic[InT, OutT]):
         # As Mastra: the stored run stays `pending` until the engine writes it; only this handle
         # is marked running, so a second start() is refused.
         self.status = "running"
-        self._background = asyncio.get_running_loop().create_task(
-            self._drive(ex, 0, None, False, False)
-        )
+        self._background = asyncio.get_running_loop().create_task(self._start_in_background(ex))
         return self.run_id
+
+    async def _start_in_background(self, ex: Execution) -> WorkflowResult:
+        await self._p.save_head(ex, "running")  # from here on the run can be recovered
+        return await self._drive(ex, 0, None, False, False)
 
     # -- internals ----------------------------------------------------------------------------
     @property

@@ -141,20 +141,23 @@ async def list_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> dict[s
 
 
 async def restart_all_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> None:
-    """Restart the workflow's runs left `running` or `waiting` whose lease has expired (their
-    process died). Runs a live process holds are left alone."""
+    """Restart, concurrently, the workflow's runs left `running` whose lease has expired (their
+    process died). Runs a live process holds are left alone, and `waiting` runs are the
+    scheduler's (it continues them when their wake time passes or their event arrives)."""
+    import asyncio
     import logging
 
     from ._engine.clock import SYSTEM_CLOCK
 
-    now = SYSTEM_CLOCK.now_ms()
-    for status in ("running", "waiting"):
-        rows, _ = await workflow.store.list_runs(workflow.id, status=status)
-        for record in rows:
-            if record.lease_owner is not None and (record.lease_until or 0) >= now:
-                continue
-            run = await workflow.create_run(run_id=record.run_id)
-            try:
-                await run.restart()
-            except Exception:  # one bad run must not stop the others
-                logging.getLogger("treadle").exception("restart of run '%s' failed", record.run_id)
+    clock = workflow.app.clock if workflow.app is not None else SYSTEM_CLOCK
+    now = clock.now_ms()
+    rows, _ = await workflow.store.list_runs(workflow.id, status="running")
+    stale = [r for r in rows if r.lease_owner is None or (r.lease_until or 0) < now]
+
+    async def restart(run_id: str) -> None:
+        try:
+            await (await workflow.create_run(run_id=run_id)).restart()
+        except Exception:  # one bad run must not stop the others
+            logging.getLogger("treadle").exception("restart of run '%s' failed", run_id)
+
+    await asyncio.gather(*(restart(r.run_id) for r in stale))
