@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -201,10 +202,9 @@ async def test_lock_never_released_raises_and_writes_nothing(tmp_path: Path) -> 
 
 
 async def test_failed_write_is_rolled_back(store: SQLiteStore) -> None:
-    bad = _full("r1")
-    bad["stepExecutionPath"] = ["fetch", None]  # NOT NULL fails after the head was written
+    bad: dict[Any, Any] = {"ok": {}, None: {}}  # NOT NULL key fails after the head was written
     with pytest.raises(StorageError) as info:
-        await store.save_run(_record("r1", bad))
+        await store.save_run(_record("r1"), steps=bad)
     assert isinstance(info.value.__cause__, sqlite3.IntegrityError)
     assert await store.load_run(WF, "r1") is None
     assert await store.list_runs() == ([], 0)
@@ -242,7 +242,8 @@ async def test_migrations_recorded_once(tmp_path: Path) -> None:
     assert [v for v, _ in recorded] == versions
     assert len({at for _, at in recorded}) >= 1
     tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"runs", "steps", "path", "signals", "treadle_migrations"} <= tables
+    assert {"runs", "steps", "journal", "signals", "treadle_migrations"} <= tables
+    assert "path" not in tables  # moved into the head by 0003
     assert _rows(db, "PRAGMA journal_mode") == [("wal",)]
 
 
@@ -358,8 +359,9 @@ async def test_journal_replay_equals_what_was_written(tmp_path: Path) -> None:
     store, memory = SQLiteStore(db), InMemoryStore()
     for s in (store, memory):
         await _interleaved(s)
-    assert [k for _, k in _journal_rows(db)] == ["a", "fetch", "b", "a", "c", "b"]
-    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6]
+    # the head write's step records first (appended by save_run), then save_step's
+    assert [k for _, k in _journal_rows(db)] == ["fetch", "plan", "a", "fetch", "b", "a", "c", "b"]
+    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7, 8]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and want is not None
     assert got == want
@@ -374,7 +376,7 @@ async def test_journal_replay_equals_what_was_written(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_save_run_folds_the_journal(tmp_path: Path) -> None:
+async def test_head_writes_keep_the_journal_until_the_run_ends(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     store, memory = SQLiteStore(db), InMemoryStore()
     for s in (store, memory):
@@ -383,8 +385,22 @@ async def test_save_run_folds_the_journal(tmp_path: Path) -> None:
         assert loaded is not None
         loaded.snapshot["status"] = "waiting"
         await s.save_run(loaded, steps={"c": {"n": 7}})  # a head write with one step
-        await s.save_step(WF, "j", "d", {"n": 8}, path_entry="d")
-    assert _journal_rows(db) == [(1, "d")]  # folded and deleted; numbering starts over
+        await s.save_step(WF, "j", "d", {"n": 8}, path_entry="d", updated_at=T0 + 20)
+    # not folded: the step record is appended; the head supersedes rows 1-8 but their records
+    assert [k for _, k in _journal_rows(db)][-3:] == ["b", "c", "d"]
+    assert _rows(db, "SELECT journal_seq FROM runs") == [(8,)]
+    assert _rows(db, "SELECT count(*) FROM steps") == [(0,)]
+    got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got is not None and want is not None
+    assert got == want and list(got.snapshot["context"]) == list(want.snapshot["context"])
+    assert got.updated_at == T0 + 20
+    # the run ends: the journal repeats keys, so it is folded into `steps` and deleted
+    for s in (store, memory):
+        ended = await s.load_run(WF, "j")
+        assert ended is not None
+        ended.status = ended.snapshot["status"] = "success"
+        await s.save_run(ended, steps={})
+    assert _journal_rows(db) == []
     records = _rows(db, "SELECT key, record FROM steps WHERE run_id = 'j' ORDER BY seq")
     assert records == [
         ("fetch", '{"n":2}'),
@@ -392,21 +408,153 @@ async def test_save_run_folds_the_journal(tmp_path: Path) -> None:
         ("a", '{"n":4}'),
         ("b", '{"n":6}'),
         ("c", '{"n":7}'),
+        ("d", '{"n":8}'),
     ]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and want is not None
     assert got == want and list(got.snapshot["context"]) == list(want.snapshot["context"])
-    # replace_steps: the folded journal goes too, only the given records stay
+    for s in (store, memory):  # numbering goes on after the watermark
+        await s.save_step(WF, "j", "e", {"n": 9}, path_entry="e")
+    assert _journal_rows(db) == [(11, "e")]
+    got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
+    assert got == want
+    # replace_steps: the journal goes too, only the given records stay
     for s in (store, memory):
-        await s.save_step(WF, "j", "e", {"n": 9})
         await s.save_run(_record("j"), steps={"z": {"n": 10}}, replace_steps=True)
-    assert _journal_rows(db) == []
+    assert [k for _, k in _journal_rows(db)] == ["z"]
+    assert _rows(db, "SELECT count(*) FROM steps") == [(0,)]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and want is not None
     assert got == want and list(got.snapshot["context"]) == ["input", "z"]
     await store.save_step(WF, "j", "y", {})
     await store.delete_run(WF, "j")
     assert _rows(db, "SELECT count(*) FROM journal") == [(0,)]
+    await store.close()
+
+
+async def test_an_ended_loop_is_folded(tmp_path: Path) -> None:
+    """A loop-like run writes one key 50 times; its terminal head write folds the journal."""
+    db = tmp_path / "t.db"
+    store, memory = SQLiteStore(db), InMemoryStore()
+    for s in (store, memory):
+        record = _record("loop", {"runId": "loop", "status": "running", "context": {"input": 1}})
+        await s.save_run(record, steps={})
+        for i in range(50):
+            await s.save_step(WF, "loop", "body", {"i": i}, path_entry="body", updated_at=T0 + i)
+        await s.save_step(WF, "loop", "after", {"done": True}, path_entry="after")
+        loaded = await s.load_run(WF, "loop")
+        assert loaded is not None
+        loaded.status = loaded.snapshot["status"] = "success"
+        await s.save_run(loaded, steps={})
+    assert _journal_rows(db, "loop") == []
+    assert _rows(db, "SELECT key, record FROM steps ORDER BY seq") == [
+        ("body", '{"i":49}'),
+        ("after", '{"done":true}'),
+    ]
+    got, want = await store.load_run(WF, "loop"), await memory.load_run(WF, "loop")
+    assert got is not None and want is not None
+    assert got == want and list(got.snapshot) == list(want.snapshot)
+    assert got.snapshot["stepExecutionPath"] == ["body"] * 50 + ["after"]
+    # a run without a repeated key is not folded (its journal is already one row per key)
+    for s in (store, memory):
+        record = _record("flat", {"runId": "flat", "status": "running", "context": {"input": 1}})
+        await s.save_run(record, steps={})
+        await s.save_step(WF, "flat", "x", {"n": 1}, path_entry="x")
+        record.status = record.snapshot["status"] = "failed"
+        record.snapshot["stepExecutionPath"] = ["x"]
+        await s.save_run(record, steps={})
+    assert [k for _, k in _journal_rows(db, "flat")] == ["x"]
+    assert await store.load_run(WF, "flat") == await memory.load_run(WF, "flat")
+    await store.close()
+
+
+async def test_head_write_is_one_statement(store: SQLiteStore) -> None:
+    await store.save_run(_record("warm", _full("warm", "running")), steps={})
+    await store.save_step(WF, "warm", "s", {})  # statements prepared, connection open
+    statements: list[str] = []
+    conn = store._conn  # pyright: ignore[reportPrivateUsage]
+    assert conn is not None
+    conn.set_trace_callback(statements.append)
+    try:
+        new = _record("r1", _full("r1", "pending"))
+        await store.save_run(new, steps={})  # a new run's first write
+        assert len(statements) == 1, statements
+        await store.save_step(WF, "r1", "fetch", {"n": 1}, path_entry="fetch")
+        await store.save_step(WF, "r1", "plan", {"n": 2}, path_entry="plan")
+        statements.clear()
+        new.status = new.snapshot["status"] = "running"
+        await store.save_run(new, steps={})  # a head write of an existing run
+        assert len(statements) == 1, statements
+        statements.clear()
+        await store.save_run(new, expected_version=new.version, steps={})  # with the CAS in it
+        assert len(statements) == 1, statements
+        statements.clear()
+        new.status = new.snapshot["status"] = "success"
+        await store.save_run(new, steps={})  # the end of a run without a repeated key
+        assert len(statements) == 1, statements
+    finally:
+        conn.set_trace_callback(None)
+    assert all(s.startswith("INSERT INTO runs ") for s in statements)
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None and loaded.version == 4
+    assert loaded.snapshot["context"]["fetch"] == {"n": 1}
+
+
+async def test_a_0002_file_with_path_rows_opens_under_0003(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    old = [m for m in load_migrations("treadle.storage", "migrations", "sqlite") if m.version <= 2]
+    assert [m.version for m in old] == [1, 2]
+    run_migrations(sqlite_sql.executor(conn), old)
+    head = {k: v for k, v in _full("r1").items() if k not in ("context", "stepExecutionPath")}
+    head["input"] = {"city": "Paris", "tags": ["a", "b"]}
+    columns = "workflow_name, run_id, resource_id, status, version, schema_version, "
+    columns += "created_at, updated_at, has_path, head"
+    for run_id, has_path, path in (("r1", 1, ["fetch", "plan", "fetch"]), ("r2", 1, []),
+                                   ("r3", 0, []), ("r4", 0, ["x"])):  # fmt: skip
+        conn.execute(
+            f"INSERT INTO runs ({columns}) VALUES (?, ?, 'res', 'suspended', 3, 1, ?, ?, ?, ?)",
+            (WF, run_id, T0, T0 + 1, has_path, json.dumps({**head, "runId": run_id})),
+        )
+        conn.executemany(
+            "INSERT INTO path VALUES (?, ?, ?, ?)",
+            [(WF, run_id, pos, step) for pos, step in enumerate(path)],
+        )
+        conn.execute(
+            "INSERT INTO steps VALUES (?, ?, 'fetch', 1, ?)",
+            (WF, run_id, json.dumps(_full(run_id)["context"]["fetch"])),
+        )
+    # r1's journal since its last head write: a step, a patch, an updated_at
+    conn.execute(
+        "INSERT INTO journal VALUES (?, 'r1', 1, 'plan', '{\"n\":1}', 'plan', '{\"value\":1}', ?)",
+        (WF, T0 + 5),
+    )
+    conn.close()
+    store = SQLiteStore(db)
+    got = await store.load_run(WF, "r1")
+    assert got is not None
+    want = _full("r1")
+    want["context"]["plan"] = {"n": 1}
+    want["stepExecutionPath"] = ["fetch", "plan", "fetch", "plan"]
+    want["value"] = 1
+    assert got.snapshot == want
+    order = [k for k in head if k != "input"] + ["context", "stepExecutionPath"]
+    assert list(got.snapshot) == order  # as the 0002 store assembled it
+    assert (got.version, got.updated_at, got.resource_id) == (3, T0 + 5, "res")
+    paths = {r.run_id: r.snapshot.get("stepExecutionPath") for r in (await store.list_runs())[0]}
+    assert paths == {"r1": want["stepExecutionPath"], "r2": [], "r3": None, "r4": ["x"]}
+    tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "path" not in tables
+    # the run goes on: journaled rows after the watermark are still replayed, then it ends
+    await store.save_step(WF, "r1", "late", {"n": 2}, path_entry="late")
+    again = await store.load_run(WF, "r1")
+    assert again is not None
+    assert again.snapshot["stepExecutionPath"] == [*want["stepExecutionPath"], "late"]
+    again.status = again.snapshot["status"] = "success"
+    await store.save_run(again, steps={})
+    final = await store.load_run(WF, "r1")
+    assert final is not None and final.snapshot == again.snapshot
     await store.close()
 
 
@@ -421,11 +569,13 @@ async def test_journal_survives_a_crash_like_reopen(tmp_path: Path) -> None:
     assert got is not None and got == want
     for s in (reader, memory):  # the new store continues the run's journal, then folds it
         await s.save_step(WF, "j", "a", {"n": 11}, path_entry="a")
-    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7]
+    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     got, want = await reader.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and got == want
     got.status = "success"
-    await reader.save_run(got)
+    await reader.save_run(got)  # not tracked by this store: it asks, and folds the repeats
+    # rows 1-9 folded; left: the records it was given (steps=None: all of them)
+    assert _journal_rows(db) == [(10, "fetch"), (11, "plan"), (12, "a"), (13, "b"), (14, "c")]
     again = await writer.load_run(WF, "j")
     assert again is not None and again.snapshot == got.snapshot and again.version == 2
     await writer.close()

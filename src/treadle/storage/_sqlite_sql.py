@@ -16,25 +16,22 @@ __all__ = [
     "APPEND_JOURNAL",
     "BUSY_CODES",
     "COLUMNS",
+    "DELETE_FOLDED",
     "DELETE_JOURNAL",
-    "DELETE_PATH",
     "DELETE_RUN",
     "DELETE_STEPS",
     "DUE_RUNS",
     "FOLD_JOURNAL",
     "FOREIGN_KEY_FAILED",
-    "INSERT_PATH",
-    "MAX_STEP_SEQ",
+    "JOURNAL_KEYS_DISTINCT",
     "POP_SIGNAL",
     "PUSH_SIGNAL",
     "RENEW_LEASE",
     "SELECT_JOURNAL",
-    "SELECT_PATH",
     "SELECT_RUN",
     "SELECT_STEPS",
     "SELECT_VERSION",
     "UPSERT_RUN",
-    "UPSERT_STEP",
     "RunKey",
     "assemble",
     "by_run",
@@ -94,54 +91,65 @@ _KEY = "workflow_name = ? AND run_id = ?"
 _KEY_12 = "workflow_name = ?1 AND run_id = ?2"
 
 SELECT_VERSION = f"SELECT version FROM runs WHERE {_KEY}"
+# save_run's one statement: insert or update the run's row, with the compare-and-set in it (?13,
+# the expected version, or NULL): a new row only if it may not exist yet (NULL or 0), an update
+# only of the expected version. No row returned: the version did not match, nothing written.
+# `journal_seq` (the watermark) becomes the run's largest journal `seq`: the new head supersedes
+# the path entries, patches and updated_at of every journal row so far (a new run has none).
 UPSERT_RUN = (
     "INSERT INTO runs (workflow_name, run_id, resource_id, status, version, schema_version, "
-    "created_at, updated_at, wake_at, waiting_event, lease_owner, lease_until, has_path, head) "
-    "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "created_at, updated_at, wake_at, waiting_event, lease_owner, lease_until, journal_seq, "
+    "head) SELECT ?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12 "
+    # the row must be offered for the conflict (the update) to happen; not inserted if absent
+    f"WHERE ?13 IS NULL OR ?13 = 0 OR EXISTS (SELECT 1 FROM runs WHERE {_KEY_12}) "
     "ON CONFLICT (workflow_name, run_id) DO UPDATE SET "
     "resource_id = coalesce(excluded.resource_id, runs.resource_id), status = excluded.status, "
     "version = runs.version + 1, schema_version = excluded.schema_version, "
     "updated_at = excluded.updated_at, wake_at = excluded.wake_at, "
     "waiting_event = excluded.waiting_event, lease_owner = excluded.lease_owner, "
-    "lease_until = excluded.lease_until, has_path = excluded.has_path, head = excluded.head "
+    "lease_until = excluded.lease_until, "
+    f"journal_seq = coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), runs.journal_seq), "
+    "head = excluded.head WHERE ?13 IS NULL OR runs.version = ?13 "
     "RETURNING version, created_at, resource_id"
 )
-DELETE_PATH = f"DELETE FROM path WHERE {_KEY}"
 DELETE_STEPS = f"DELETE FROM steps WHERE {_KEY}"
 DELETE_JOURNAL = f"DELETE FROM journal WHERE {_KEY}"
-INSERT_PATH = "INSERT INTO path (workflow_name, run_id, pos, step_id) VALUES (?, ?, ?, ?)"
-# `seq` orders a run's step records as first stored (the order of the snapshot's `context`):
-# a new key goes after every stored one (`MAX_STEP_SEQ` + 1, 2, ...); an upsert keeps it.
-UPSERT_STEP = (
-    "INSERT INTO steps (workflow_name, run_id, key, seq, record) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = excluded.record"
+# The journal's `seq` numbers a run's rows after the largest one and after the watermark (so a
+# folded journal never reuses a number at or below it); `coalesce` only reads `runs` when the
+# run's journal is empty.
+_NEXT_SEQ = (
+    f"coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), "
+    f"(SELECT journal_seq FROM runs WHERE {_KEY_12}), 0) + 1"
 )
-MAX_STEP_SEQ = f"SELECT coalesce(max(seq), 0) FROM steps WHERE {_KEY}"
-# save_step: the one statement of a durable step. The journal's `seq` is the run's max + 1, read
-# from the primary key (the page the row goes into); the foreign key checks the run exists.
+# save_step: the one statement of a durable step (also save_run's, for the step records it is
+# given). `seq` is read from the primary key (the page the row goes into); the foreign key
+# checks the run exists.
 APPEND_JOURNAL = (
     "INSERT INTO journal (workflow_name, run_id, seq, key, record, path_entry, patch, "
-    f"updated_at) VALUES (?1, ?2, coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), 0) "
-    "+ 1, ?3, ?4, ?5, ?6, ?7)"
+    f"updated_at) VALUES (?1, ?2, {_NEXT_SEQ}, ?3, ?4, ?5, ?6, ?7)"
 )
-# save_run's fold of the journal into `steps`: per key, the record of its latest row; a key new
-# to `steps` goes after the stored ones, in the order of its first journal row.
+_FOLDED = f"{_KEY_12} AND seq <= (SELECT journal_seq FROM runs WHERE {_KEY_12})"
+# Compaction: the journal rows up to the watermark (those the head supersedes but for their
+# step records) folded into `steps`: per key, the record of its latest row; a key new to `steps`
+# goes after the stored ones, in the order of its first journal row. Then they are deleted.
 FOLD_JOURNAL = (
     "INSERT INTO steps (workflow_name, run_id, key, seq, record) "
     "SELECT ?1, ?2, j.key, b.base + f.first, j.record FROM ("
-    f"SELECT key, min(seq) AS first, max(seq) AS last FROM journal WHERE {_KEY_12} GROUP BY key"
+    f"SELECT key, min(seq) AS first, max(seq) AS last FROM journal WHERE {_FOLDED} GROUP BY key"
     f") AS f JOIN journal AS j ON j.workflow_name = ?1 AND j.run_id = ?2 AND j.seq = f.last "
     f"CROSS JOIN (SELECT coalesce(max(seq), 0) AS base FROM steps WHERE {_KEY_12}) AS b "
     "WHERE true "  # an upsert after a SELECT needs a WHERE (SQLite's parsing ambiguity)
     "ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = excluded.record"
 )
-SELECT_RUN = f"SELECT {COLUMNS}, has_path, head FROM runs WHERE {_KEY}"
+DELETE_FOLDED = f"DELETE FROM journal WHERE {_FOLDED}"
+# Whether a fold would shrink the journal: 1 when every key up to the watermark has one row.
+JOURNAL_KEYS_DISTINCT = f"SELECT count(*) = count(DISTINCT key) FROM journal WHERE {_FOLDED}"
+SELECT_RUN = f"SELECT {COLUMNS}, journal_seq, head FROM runs WHERE {_KEY}"
 SELECT_STEPS = f"SELECT key, record FROM steps WHERE {_KEY} ORDER BY seq"
-SELECT_PATH = f"SELECT step_id FROM path WHERE {_KEY} ORDER BY pos"
 SELECT_JOURNAL = (
-    f"SELECT key, record, path_entry, patch, updated_at FROM journal WHERE {_KEY} ORDER BY seq"
+    f"SELECT seq, key, record, path_entry, patch, updated_at FROM journal WHERE {_KEY} ORDER BY seq"
 )
-DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"  # steps, path, journal and signals cascade
+DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"  # steps, journal and signals cascade
 RENEW_LEASE = (
     "UPDATE runs SET lease_owner = ?, lease_until = ? "
     f"WHERE {_KEY} AND (lease_owner IS NULL OR lease_owner = ?)"
@@ -149,7 +157,8 @@ RENEW_LEASE = (
 # updated_at is the latest one save_step journaled since the last head write, if any.
 _UPDATED_AT = (
     "coalesce((SELECT j.updated_at FROM journal AS j WHERE j.workflow_name = r.workflow_name "
-    "AND j.run_id = r.run_id AND j.updated_at IS NOT NULL ORDER BY j.seq DESC LIMIT 1), "
+    "AND j.run_id = r.run_id AND j.seq > r.journal_seq AND j.updated_at IS NOT NULL "
+    "ORDER BY j.seq DESC LIMIT 1), "
     "r.updated_at)"
 )
 DUE_RUNS = (
@@ -197,7 +206,7 @@ def open_connection(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
         # power loss can lose the last commits but never corrupts the database.
         conn.execute("PRAGMA synchronous = NORMAL")
         # Off by default in SQLite: save_step's journal row checks the run exists, and
-        # deleting a run cascades to its steps, path, journal and signals.
+        # deleting a run cascades to its steps, journal and signals.
         conn.execute("PRAGMA foreign_keys = ON")
         found = migrations()
         if schema_version(conn) < (found[-1].version if found else 0):
@@ -208,20 +217,18 @@ def open_connection(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
-def list_parts(condition: str, order: str) -> tuple[str, str, str]:
-    """list_runs' queries of the listed runs' steps, paths and journals (one query each, not
-    one per run), rows prefixed by the run's key; params: those of `runs{condition}{order}`."""
+def list_parts(condition: str, order: str) -> tuple[str, str]:
+    """list_runs' queries of the listed runs' steps and journals (one query each, not one per
+    run), rows prefixed by the run's key; params: those of `runs{condition}{order}`."""
     listed = (
         "WHERE (workflow_name, run_id) IN "
         f"(SELECT workflow_name, run_id FROM runs{condition}{order})"
     )
     steps = f"SELECT workflow_name, run_id, key, record FROM steps {listed} "
     steps += "ORDER BY workflow_name, run_id, seq"
-    path = f"SELECT workflow_name, run_id, step_id FROM path {listed} "
-    path += "ORDER BY workflow_name, run_id, pos"
-    journal = "SELECT workflow_name, run_id, key, record, path_entry, patch, "
+    journal = "SELECT workflow_name, run_id, seq, key, record, path_entry, patch, "
     journal += f"updated_at FROM journal {listed} ORDER BY workflow_name, run_id, seq"
-    return steps, path, journal
+    return steps, journal
 
 
 def run_not_found(workflow_name: str, run_id: str) -> RunNotFoundError:
@@ -322,31 +329,33 @@ def record_from_row(row: Sequence[Any], snapshot: dict[str, Any]) -> RunRecord:
 
 
 def assemble(
-    row: Sequence[Any],
-    steps: Sequence[Sequence[Any]],
-    path: Sequence[Sequence[Any]],
-    journal: Sequence[Sequence[Any]],
+    row: Sequence[Any], steps: Sequence[Sequence[Any]], journal: Sequence[Sequence[Any]]
 ) -> RunRecord:
     """The record with its full snapshot, as `InMemoryStore` assembles it. `row` is
-    `COLUMNS, has_path, head`; `steps` are `(key, record)` rows in `seq` order, `path` are
-    `(step_id,)` rows in order, `journal` are `(key, record, path_entry, patch, updated_at)`
-    rows in `seq` order, replayed over the rest."""
+    `COLUMNS, journal_seq, head`; `steps` are `(key, record)` rows in `seq` order, `journal` are
+    `(seq, key, record, path_entry, patch, updated_at)` rows in `seq` order, replayed over the
+    rest: a row up to the watermark `journal_seq` gives its step record only (the head holds the
+    rest), a later one also appends its path entry, merges its patch and sets updated_at."""
     workflow_name, run_id, schema_version = row[0], row[1], row[7]
     if not isinstance(schema_version, int) or schema_version > SCHEMA_VERSION:
         raise SnapshotVersionError(
             f"run '{run_id}' was stored with schema version {schema_version!r}; "
             f"this Treadle reads up to {SCHEMA_VERSION}"
         )
+    watermark: int = row[12]
     head = load_json(row[13], workflow_name, run_id)
     records: dict[str, Any] = {}
-    entries = [r[0] for r in path]
-    has_path = bool(entries or row[12])
+    stored_path: Any = head.pop("stepExecutionPath", None)
+    has_path = stored_path is not None
+    entries: list[Any] = list(stored_path) if isinstance(stored_path, list) else []  # pyright: ignore[reportUnknownArgumentType]
     updated_at: int = row[5]
     try:
         for step_key, text in steps:
             records[step_key] = decode(text)
-        for step_key, text, path_entry, patch, journaled_at in journal:
+        for seq, step_key, text, path_entry, patch, journaled_at in journal:
             records[step_key] = decode(text)
+            if seq <= watermark:
+                continue
             if path_entry is not None:
                 entries.append(path_entry)
                 has_path = True

@@ -14,16 +14,26 @@
 #   the whole operation runs again after `asyncio.sleep` with exponential backoff, until
 #   `lock_wait_ms` has passed. While one operation waits, later ones queue behind it, so writes
 #   still apply in the order they were awaited.
-# - A run is a head row (`runs.head`, the snapshot without step records and path), one row per
-#   step record (`steps`), its path (`path`, one row per entry at `pos`) and its journal
-#   (`journal`, one row per `save_step` since the last head write). `save_step` is ONE
-#   autocommit INSERT into the journal, a single b-tree append (the run's `seq` max is read from
-#   the same page; the foreign key to `runs` says whether the run exists, a read). It does not
-#   write the `runs` row: `runs.updated_at` lags behind a journaled `updated_at` until the next
-#   head write, and every read (`load_run`, `list_runs`, `list_due_runs`) applies the journal's
-#   latest one instead. `load_run` replays the journal, in `seq` order, over head, steps and
-#   path; `save_run` folds it into `steps` (latest record per key) and deletes it, in its
-#   transaction.
+# - A run is a head row (`runs.head`: the snapshot without its step records, its execution path
+#   included) and its step records: `steps` (compacted ones, see below) and the journal
+#   (`journal`, append-only, ordered by `seq`). `save_step` is ONE autocommit INSERT into the
+#   journal, a single b-tree append (the run's `seq` max is read from the same page; the foreign
+#   key to `runs` says whether the run exists, a read). It does not write the `runs` row:
+#   `runs.updated_at` lags behind a journaled `updated_at` until the next head write, and every
+#   read (`load_run`, `list_runs`, `list_due_runs`) applies the journal's latest one instead.
+# - `save_run` (a head write) is ONE statement, the `runs` upsert (with the compare-and-set in
+#   it), when it is given no step records: it replaces the head (path included) and sets the
+#   watermark `runs.journal_seq` to the run's largest journal `seq`. Step records it is given
+#   are appended to the journal (the same INSERT as save_step's), in one transaction with it.
+# - `load_run` replays `steps` rows, then journal rows in `seq` order (a later record of a key
+#   wins, in the place of its first): a row up to the watermark gives only its step record (the
+#   head holds its path entry, patch and updated_at), a later one also appends its path entry,
+#   merges its patch and sets updated_at.
+# - Compaction (folding the journal rows up to the watermark into `steps`, latest record per
+#   key, and deleting them) happens only when it shrinks something that stays: when the run
+#   ends (success, failed, canceled) and the journal holds a key more than once (a loop), and
+#   when `replace_steps` rewrites the records (then steps and journal are deleted instead). See
+#   `_Journal` for how the store knows about repeated keys without a query.
 
 from __future__ import annotations
 
@@ -41,25 +51,23 @@ from ..errors import StorageError
 from ._sqlite_sql import (
     APPEND_JOURNAL,
     COLUMNS,
+    DELETE_FOLDED,
     DELETE_JOURNAL,
-    DELETE_PATH,
     DELETE_RUN,
     DELETE_STEPS,
     DUE_RUNS,
     FOLD_JOURNAL,
     FOREIGN_KEY_FAILED,
-    INSERT_PATH,
-    MAX_STEP_SEQ,
+    JOURNAL_KEYS_DISTINCT,
     POP_SIGNAL,
     PUSH_SIGNAL,
     RENEW_LEASE,
     SELECT_JOURNAL,
-    SELECT_PATH,
     SELECT_RUN,
     SELECT_STEPS,
     SELECT_VERSION,
     UPSERT_RUN,
-    UPSERT_STEP,
+    RunKey,
     assemble,
     by_run,
     decode,
@@ -80,6 +88,49 @@ T = TypeVar("T")
 _sleep = asyncio.sleep  # module-level so tests can observe the backoff
 _BACKOFF_START = 0.001
 _BACKOFF_MAX = 0.05
+
+
+_ENDED = frozenset(("success", "failed", "canceled"))
+_TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
+
+
+class _Journal:
+    """What one store knows of a run's journal: its rows and keys since the last fold (or the
+    run's creation), to decide at the run's end whether to fold it without querying it.
+
+    The rule: a store tracks a run from a write that tells it the journal's state (the run's
+    creation: empty; a fold or `replace_steps`: the records it appended), then counts every
+    row it appends (save_step, save_run's records). It stays valid while each head write
+    returns the version after the one it last wrote (`version`); a head write by another
+    process breaks the chain and the store forgets the run, and at the run's end asks the
+    database instead (`JOURNAL_KEYS_DISTINCT`, one query). Rows another process journals
+    without a head write go unseen; that only misjudges whether a fold is worth it (a fold
+    never changes what a load returns), never what is stored."""
+
+    __slots__ = ("keys", "rows", "version")
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.rows = 0
+        self.keys: set[str] = set()
+
+    def append(self, key: str) -> None:
+        self.rows += 1
+        self.keys.add(key)
+
+    def repeats(self) -> bool:
+        """Whether some key has more than one row (a fold would shrink the journal)."""
+        return self.rows > len(self.keys)
+
+
+def _distinct(cur: sqlite3.Cursor, key: RunKey) -> bool:
+    """Whether the journal rows a fold would take hold every key once (nothing to fold)."""
+    return bool(cur.execute(JOURNAL_KEYS_DISTINCT, key).fetchone()[0])
+
+
+def _fold(cur: sqlite3.Cursor, key: RunKey) -> None:
+    cur.execute(FOLD_JOURNAL, key)
+    cur.execute(DELETE_FOLDED, key)
 
 
 class _Busy(Exception):
@@ -114,6 +165,8 @@ class SQLiteStore:
         # Operations waiting for the database lock, oldest first; while it is not empty, new
         # operations queue behind it (order of writes).
         self._queue: deque[asyncio.Future[None]] = deque()
+        # The journals of runs this store has seen every write of, to decide on compaction.
+        self._tracked: dict[RunKey, _Journal] = {}
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -129,10 +182,9 @@ class SQLiteStore:
     ) -> RunRecord:
         snapshot = record.snapshot
         context: dict[str, Any] = snapshot.get("context") or {}
-        head = {k: v for k, v in snapshot.items() if k not in ("context", "stepExecutionPath")}
+        head = {k: v for k, v in snapshot.items() if k != "context"}  # the path included
         if "input" in context:
             head["input"] = context["input"]
-        path: list[str] | None = snapshot.get("stepExecutionPath")
         if steps is None:
             steps = {k: v for k, v in context.items() if k != "input"}
         wf, rid = record.workflow_name, record.run_id
@@ -149,44 +201,75 @@ class SQLiteStore:
             record.waiting_event,
             record.lease_owner,
             record.lease_until,
-            0 if path is None else 1,
             encode(head),
+            expected_version,
         )
-        path_rows = [(wf, rid, pos, entry) for pos, entry in enumerate(path or ())]
-        step_records = [(k, encode(v)) for k, v in steps.items()]
+        step_rows = [(wf, rid, k, encode(v), None, None, None) for k, v in steps.items()]
+        ends = record.status in _ENDED
+        tracked = self._tracked.get(key)
+        # Fold in this transaction when it is known now (replace_steps, or the tracked journal
+        # holds a key twice); a fold found needed only after the write is a second operation.
+        fold_now = replace_steps or (ends and tracked is not None and tracked.repeats())
 
         def write(cur: sqlite3.Cursor) -> tuple[int, int, str | None]:
-            if expected_version is not None:
+            rows = cur.execute(UPSERT_RUN, run_row).fetchall()
+            if not rows and expected_version is not None:  # the compare-and-set failed
                 row = cur.execute(SELECT_VERSION, key).fetchone()
-                found = row[0] if row is not None else 0
-                if found != expected_version:
-                    raise version_conflict(record, expected_version, found)
-            version, created_at, resource_id = cur.execute(UPSERT_RUN, run_row).fetchall()[0]
-            if version != 1:  # a new row has no old path, steps or journal
-                # Fold the journal: its latest record per key into `steps` (unless they are all
-                # replaced anyway), then drop it. The head and path are replaced whole below.
-                if not replace_steps:
-                    cur.execute(FOLD_JOURNAL, key)
-                cur.execute(DELETE_JOURNAL, key)
-                cur.execute(DELETE_PATH, key)
+                raise version_conflict(record, expected_version, row[0] if row else 0)
+            version: int = rows[0][0]
+            if version != 1:  # a new row has no steps or journal
                 if replace_steps:
                     cur.execute(DELETE_STEPS, key)
-            if path_rows:
-                cur.executemany(INSERT_PATH, path_rows)
-            if step_records:
-                base: int = 0 if version == 1 else cur.execute(MAX_STEP_SEQ, key).fetchone()[0]
-                cur.executemany(
-                    UPSERT_STEP,
-                    [(wf, rid, k, base + n, text) for n, (k, text) in enumerate(step_records, 1)],
-                )
-            return version, created_at, resource_id
+                    cur.execute(DELETE_JOURNAL, key)
+                elif fold_now:
+                    cur.execute(FOLD_JOURNAL, key)
+                    cur.execute(DELETE_FOLDED, key)
+            if step_rows:
+                cur.executemany(APPEND_JOURNAL, step_rows)
+            return rows[0]
 
-        version, created_at, resource_id = await self._run(write, "BEGIN IMMEDIATE")
+        single = not step_rows and not fold_now
+        version, created_at, resource_id = await self._run(
+            write, None if single else "BEGIN IMMEDIATE"
+        )
         record.version = version
         record.created_at = created_at
         if record.resource_id is None:
             record.resource_id = resource_id
+        # Keep track of the run's journal (see `_Journal`).
+        if fold_now or version == 1:
+            tracked = _Journal(version)
+        elif tracked is not None and tracked.version == version - 1:
+            tracked.version = version
+        else:
+            tracked = None  # written elsewhere since: unknown
+        if tracked is not None:
+            for k in steps:
+                tracked.append(k)
+        if ends:
+            self._tracked.pop(key, None)
+            if not fold_now:
+                # The head write is committed: a fold that fails leaves the journal as it was
+                # (what a load returns is the same), so its error is not the caller's.
+                with contextlib.suppress(StorageError):
+                    if tracked is None:  # not every write seen here: ask the database
+                        repeats = await self._run(lambda cur: not _distinct(cur, key), None)
+                    else:
+                        repeats = tracked.repeats()
+                    if repeats:
+                        await self._run(lambda cur: _fold(cur, key), "BEGIN IMMEDIATE")
+        elif tracked is not None:
+            self._track(key, tracked)
+        else:
+            self._tracked.pop(key, None)
         return record
+
+    def _track(self, key: RunKey, journal: _Journal) -> None:
+        tracked = self._tracked
+        tracked.pop(key, None)
+        tracked[key] = journal  # newest last
+        if len(tracked) > _TRACKED_MAX:
+            del tracked[next(iter(tracked))]
 
     async def save_step(
         self,
@@ -221,6 +304,9 @@ class SQLiteStore:
                 raise
 
         await self._run(insert, None)
+        tracked = self._tracked.get((workflow_name, run_id))
+        if tracked is not None:
+            tracked.append(key)
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
         key = (workflow_name, run_id)
@@ -230,9 +316,8 @@ class SQLiteStore:
             if row is None:
                 return None
             steps = cur.execute(SELECT_STEPS, key).fetchall()
-            path = cur.execute(SELECT_PATH, key).fetchall()
             journal = cur.execute(SELECT_JOURNAL, key).fetchall()
-            return assemble(row, steps, path, journal)
+            return assemble(row, steps, journal)
 
         return await self._run(read, "BEGIN")
 
@@ -265,25 +350,22 @@ class SQLiteStore:
         if page is not None and per_page is not None:
             order += " LIMIT ? OFFSET ?"
             paged = [*params, max(per_page, 0), max(page * per_page, 0)]
-        select_steps, select_path, select_journal = list_parts(condition, order)
+        select_steps, select_journal = list_parts(condition, order)
 
         def read(cur: sqlite3.Cursor) -> tuple[list[RunRecord], int]:
             total: int = cur.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0]
             rows = cur.execute(
-                f"SELECT {COLUMNS}, has_path, head FROM runs{condition}{order}", paged
+                f"SELECT {COLUMNS}, journal_seq, head FROM runs{condition}{order}", paged
             ).fetchall()
             if not rows:
                 return [], total
             steps = by_run(cur.execute(select_steps, paged).fetchall())
-            path = by_run(cur.execute(select_path, paged).fetchall())
             journal = by_run(cur.execute(select_journal, paged).fetchall())
             none: list[Sequence[Any]] = []
             records: list[RunRecord] = []
             for row in rows:
                 key = (row[0], row[1])
-                records.append(
-                    assemble(row, steps.get(key, none), path.get(key, none), journal.get(key, none))
-                )
+                records.append(assemble(row, steps.get(key, none), journal.get(key, none)))
             return records, total
 
         return await self._run(read, "BEGIN")
@@ -293,6 +375,7 @@ class SQLiteStore:
             cur.execute(DELETE_RUN, (workflow_name, run_id))  # the rest cascades
 
         await self._run(write, None)
+        self._tracked.pop((workflow_name, run_id), None)
 
     async def renew_lease(
         self, workflow_name: str, run_id: str, owner: str, lease_until: int
