@@ -247,6 +247,232 @@ async def test_concurrent_use_of_one_store(make_postgres_store: MakeStore) -> No
     assert loaded is not None and len(loaded.snapshot["context"]) == 50
 
 
+# --- the step journal (migration 0002) ---------------------------------------------------------
+
+
+def _base(run_id: str) -> dict[str, Any]:
+    return {
+        "runId": run_id,
+        "status": "running",
+        "context": {"input": {"n": 1}, "old": {"status": "success", "output": 0}},
+        "value": {"v": 0},
+        "meta": {"m": 1},
+        "stepExecutionPath": ["old"],
+    }
+
+
+# (key, record, path_entry, patch, updated_at): new keys, a key written again, steps without a
+# path entry, patches adding and replacing head keys, updated_at given or not.
+_STEPS: list[tuple[str, dict[str, Any], str | None, dict[str, Any] | None, int | None]] = [
+    ("a", {"status": "running", "output": 1}, None, None, None),
+    ("b", {"status": "success", "output": 1.5e20}, "b", {"value": {"v": 1}}, T0 + 1),
+    ("a", {"status": "success", "output": 2}, "a", None, T0 + 2),
+    ("old", {"status": "success", "output": "again"}, "old", {"extra": [1]}, None),
+    ("c", {"status": "success", "output": None}, "c", {"value": {"v": 3}, "meta": {}}, T0 + 4),
+    ("b", {"status": "success", "output": "b2"}, None, {"extra": {"x": 1e300}}, None),
+]
+
+
+async def _write_steps(stores: list[Any], run_id: str) -> None:
+    for key, record, entry, patch, updated in _STEPS:
+        for store in stores:
+            await store.save_step(
+                WF, run_id, key, record, path_entry=entry, patch=patch, updated_at=updated
+            )
+
+
+async def _same(store: Any, oracle: Any, run_id: str, what: str) -> RunRecord:
+    loaded, expected = await store.load_run(WF, run_id), await oracle.load_run(WF, run_id)
+    assert loaded is not None and expected is not None
+    assert loaded.snapshot == expected.snapshot, what
+    assert list(loaded.snapshot["context"]) == list(expected.snapshot["context"]), what
+    assert list(loaded.snapshot) == list(expected.snapshot), what  # head key order (dict.update)
+    got = (loaded.version, loaded.updated_at, loaded.status, loaded.created_at)
+    assert got == (expected.version, expected.updated_at, expected.status, expected.created_at)
+    return loaded
+
+
+async def _journal_rows(dsn: str, schema: str, run_id: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        count: int = await conn.fetchval(
+            f'SELECT count(*) FROM "{schema}".treadle_journal WHERE run_id = $1', run_id
+        )
+    finally:
+        await conn.close()
+    return count
+
+
+async def test_journal_replay_matches_reference(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """Interleaved save_step calls (new and rewritten keys, path entries, patches, updated_at)
+    read back as InMemoryStore has them: through load_run and list_runs, after a save_run that
+    folds the journal, after a refused (CAS) save_run that must not, and with replace_steps."""
+    from treadle.storage.memory import InMemoryStore
+
+    store, oracle = make_postgres_store(), InMemoryStore()
+    both = [store, oracle]
+    for s in both:
+        await s.save_run(_record("r1", _base("r1")))
+        await s.save_run(_record("r2", _base("r2"), created_at=T0 - 1))
+    await _write_steps(both, "r1")
+    await _same(store, oracle, "r1", "after save_step calls")
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == len(_STEPS)
+    rows, total = await store.list_runs(WF)
+    assert total == 2 and [r.run_id for r in rows] == ["r1", "r2"]
+    assert rows[0].snapshot == (await store.load_run(WF, "r1")).snapshot
+    assert rows[0].updated_at == T0 + 4
+
+    # a refused save_run folds nothing
+    with pytest.raises(RunStateError):
+        await store.save_run(_record("r1", _base("r1")), expected_version=7)
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == len(_STEPS)
+    await _same(store, oracle, "r1", "after a refused save_run")
+
+    # save_run folds the journal: the run's steps written by save_step stay, the new head wins
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    head = dict(loaded.snapshot)
+    head["context"] = {"input": head["context"]["input"], "b": {"status": "given"}, "d": {}}
+    head["stepExecutionPath"] = ["z"]
+    head["value"] = {"v": "head"}
+    for s in both:
+        await s.save_run(_record("r1", dict(head), updated_at=T0 + 10), expected_version=1)
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 0
+    folded = await _same(store, oracle, "r1", "after save_run folded the journal")
+    assert list(folded.snapshot["context"]) == ["input", "old", "a", "b", "c", "d"]
+    await _write_steps(both, "r1")  # journal again, over the folded steps
+    await _same(store, oracle, "r1", "after more save_step calls")
+    again = await store.load_run(WF, "r1")
+    assert again is not None
+    await store.save_run(again)  # save what was loaded: nothing changes but the version
+    reloaded = await oracle.load_run(WF, "r1")
+    assert reloaded is not None
+    await oracle.save_run(reloaded)
+    await _same(store, oracle, "r1", "after saving the loaded run")
+
+    # replace_steps: journaled records not given are dropped, the given ones keep their order
+    await _write_steps(both, "r1")
+    head["context"] = {"input": {"n": 1}, "c": {"status": "c"}, "a": {"status": "a"}}
+    for s in both:
+        await s.save_run(_record("r1", dict(head)), steps={"c": {"k": 1}}, replace_steps=True)
+    replaced = await _same(store, oracle, "r1", "after save_run(replace_steps=True)")
+    assert list(replaced.snapshot["context"]) == ["input", "c"]
+    await _same(store, oracle, "r2", "the other run")
+
+
+async def test_reopen_sees_the_journal(make_postgres_store: MakeStore) -> None:
+    """A crash-like reopen: a new store on the same schema sees every save_step, written by
+    the first store and never folded, and both stores write one run in the order awaited."""
+    from treadle.storage.memory import InMemoryStore
+
+    first, oracle = make_postgres_store(), InMemoryStore()
+    for s in (first, oracle):
+        await s.save_run(_record("r1", _base("r1")))
+    await _write_steps([first, oracle], "r1")
+    second = make_postgres_store()  # nothing cached: like a process started after a crash
+    await _same(second, oracle, "r1", "a fresh store reading the journal")
+    for i, writer in enumerate([second, first, second, first]):
+        for s in (writer, oracle):
+            await s.save_step(WF, "r1", f"k{i % 3}", {"i": i}, path_entry=f"k{i}")
+    await _same(first, oracle, "r1", "two stores appending to one run")
+    await _same(make_postgres_store(), oracle, "r1", "a third store")
+
+
+async def test_save_step_is_one_insert(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """save_step sends one statement, an INSERT into the journal, and writes no other row: the
+    runs row keeps its tuple version (xmin, ctid), steps and path are unchanged."""
+    import asyncpg
+
+    store = make_postgres_store(max_connections=1)
+    await store.save_run(_record("r1"))
+    conns = store._idle  # the connection the store keeps
+    assert len(conns) == 1
+    logged: list[str] = []
+    conns[0].add_query_logger(lambda query: logged.append(query.query))
+    admin = await asyncpg.connect(postgres_dsn)
+    tables = f'"{postgres_schema}"'
+    state = (
+        f"SELECT (SELECT xmin::text || ctid::text FROM {tables}.treadle_runs),"
+        f" (SELECT count(*) FROM {tables}.treadle_steps),"
+        f" (SELECT count(*) FROM {tables}.treadle_path)"
+    )
+    try:
+        before = tuple(await admin.fetchrow(state))
+        await store.save_step(
+            WF, "r1", "new", {"status": "success"}, path_entry="new", patch={"value": 1},
+            updated_at=T0 + 1,
+        )  # fmt: skip
+        await asyncio.sleep(0)  # asyncpg calls query loggers with loop.call_soon
+        assert len(logged) == 1, logged
+        statement = " ".join(logged[0].split())
+        assert statement.startswith(f"INSERT INTO {tables}.treadle_journal "), statement
+        assert ";" not in statement and "WITH" not in statement.upper()
+        assert tuple(await admin.fetchrow(state)) == before
+    finally:
+        await admin.close()
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot["stepExecutionPath"] == ["fetch", "plan", "new"]
+    assert (loaded.snapshot["value"], loaded.updated_at) == (1, T0 + 1)
+
+
+async def test_list_due_runs_sees_journaled_updated_at(make_postgres_store: MakeStore) -> None:
+    store = make_postgres_store()
+    for run_id, updated in (("a", T0 + 1), ("b", T0 + 2)):
+        snap = {"runId": run_id, "status": "waiting", "context": {}}
+        await store.save_run(_record(run_id, snap, wake_at=T0, updated_at=updated))
+    await store.save_step(WF, "a", "s", {"status": "success"}, updated_at=T0 + 5)
+    due = await store.list_due_runs(T0 + 10)
+    assert [(r.run_id, r.updated_at) for r in due] == [("b", T0 + 2), ("a", T0 + 5)]
+
+
+async def test_upgrade_from_schema_1(
+    make_postgres_store: MakeStore,
+    postgres_dsn: str,
+    postgres_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A schema made by 0001 alone, with a run in it, gains the journal on first use."""
+    import asyncpg
+
+    import treadle.storage.postgres as module
+
+    only_first = module.load_migrations("treadle.storage", "migrations", "postgres")[:1]
+    monkeypatch.setattr(module, "load_migrations", lambda *_: only_first)
+    old = make_postgres_store()
+    assert await old.pop_signal(WF, "r1", "go") == (False, None)  # migrates to version 1
+    await old.close()
+    monkeypatch.undo()
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(
+            f'SET search_path TO "{postgres_schema}";'
+            " INSERT INTO treadle_runs VALUES ('wf', 'r1', NULL, 'running', 3, 1, 1, 2, NULL,"
+            ' NULL, NULL, NULL, 1, \'{"runId": "r1", "context": {}}\');'
+            " INSERT INTO treadle_steps (workflow_name, run_id, key, record)"
+            " VALUES ('wf', 'r1', 'a', '{\"s\": 1}');"
+            " INSERT INTO treadle_path VALUES ('wf', 'r1', 0, 'a')"
+        )
+    finally:
+        await admin.close()
+    store = make_postgres_store()
+    await store.save_step(WF, "r1", "b", {"s": 2}, path_entry="b", updated_at=5)
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot == {
+        "runId": "r1",
+        "context": {"a": {"s": 1}, "b": {"s": 2}},
+        "stepExecutionPath": ["a", "b"],
+    }
+    assert (loaded.version, loaded.updated_at) == (3, 5)
+
+
 def test_import_treadle_does_not_load_asyncpg() -> None:
     code = (
         "import sys, treadle, treadle.storage\n"

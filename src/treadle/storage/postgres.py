@@ -1,15 +1,23 @@
 """PostgresStore: runs in PostgreSQL through asyncpg, shared by many processes.
 
-Tables (created by the numbered SQL files in `migrations/postgres/`, see `0001_init.sql`):
-`treadle_runs` holds one row per run, its columns and its *head* (the snapshot without step
-records and path, `input` included); `treadle_steps` one row per step record; `treadle_path`
-one row per `stepExecutionPath` entry; `treadle_signals` the pending signals. JSON goes in
-`json` columns (the text as written), not `jsonb`: jsonb turns 1e300 or 1.5e20 into integers and
-reorders keys, while `json` keeps the text, so every value, float or int, comes back as saved.
+Tables (created by the numbered SQL files in `migrations/postgres/`): `treadle_runs` holds one
+row per run, its columns and its *head* (the snapshot without step records and path, `input`
+included); `treadle_steps` one row per step record; `treadle_path` one row per
+`stepExecutionPath` entry; `treadle_journal` one row per `save_step` since the run's last head
+write (`0002_journal.sql`); `treadle_signals` the pending signals. JSON goes in `json` columns
+(the text as written), not `jsonb`: jsonb turns 1e300 or 1.5e20 into integers and reorders keys,
+while `json` keeps the text, so every value, float or int, comes back as saved.
+
+`save_step`, the write of every durable step, is ONE single-row INSERT into the journal: it does
+not touch the run's row, steps or path (the foreign key to `treadle_runs` says whether the run
+exists). `load_run` and `list_runs` read head, steps, path and journal in one statement and
+replay the journal in `seq` order (`_assemble`); `save_run` folds the journal into
+`treadle_steps` (the latest record per key) and deletes it, in its own statement; a journaled
+`updated_at` stands for the run's until then, in every read (`list_due_runs` included).
 
 Every method is one SQL statement (data-modifying CTEs where several tables change), so each
-is atomic outside any transaction and `save_step` costs one round trip. Connections come from an
-asyncpg pool made on first use (which also applies pending migrations) and are kept by the store
+is atomic outside any transaction and costs one round trip. Connections come from an asyncpg
+pool made on first use (which also applies pending migrations) and are kept by the store
 between calls (see `_checkout`); every connection decodes and encodes `json` with the standard
 `json` module (a codec registered when it opens), and asyncpg keeps each statement prepared per
 connection, so a repeated call sends only Bind/Execute.
@@ -93,11 +101,39 @@ class _NotJSON(ValueError):
     """Raised by the json codec for a value json.dumps refuses (asyncpg wraps it in DataError)."""
 
 
+def _make_encode() -> Callable[[Any], str]:
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)` without
+    the C encoder that `JSONEncoder.encode` builds on every call (about a third of the cost of
+    encoding a small step record). No circular-reference check: a cycle raises RecursionError."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    make: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
+        json.encoder, "c_make_encoder", None
+    )
+    if make is None:  # pragma: no cover - a Python without the C accelerator
+        return encoder.encode
+    try:
+        chunks = make(
+            None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
+            False, False, False,
+        )  # fmt: skip
+    except TypeError:  # pragma: no cover - another Python's signature
+        return encoder.encode
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    sample = {"k": [1, 2.5, -0.0, "é\n", None, True, {"": 10**30}, 1e300]}
+    return encode if encode(sample) == encoder.encode(sample) else encoder.encode
+
+
+_encode = _make_encode()
+
+
 def _dumps(value: Any) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise _NotJSON(str(exc)) from exc
+        return _encode(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise _NotJSON(str(exc) or type(exc).__name__) from exc
 
 
 async def _init_connection(conn: _Connection) -> None:
@@ -129,7 +165,8 @@ _COLUMNS = (
 )
 
 # Columns, then path_len, head, the step records as [[key, record], ...] in first-insert order,
-# and the path entries in order.
+# the path entries in order, and the journal as [[key, record, path_entry, patch, updated_at],
+# ...] in seq order (replayed over the rest by `_assemble`). One statement, so one snapshot.
 _FULL_COLUMNS = (
     _COLUMNS
     + """, r.path_len, r.head,
@@ -138,7 +175,11 @@ _FULL_COLUMNS = (
       WHERE s.workflow_name = r.workflow_name AND s.run_id = r.run_id),
     (SELECT array_agg(p.step_id ORDER BY p.pos)
        FROM {s}.treadle_path p
-      WHERE p.workflow_name = r.workflow_name AND p.run_id = r.run_id AND p.pos < r.path_len)"""
+      WHERE p.workflow_name = r.workflow_name AND p.run_id = r.run_id AND p.pos < r.path_len),
+    (SELECT json_agg(json_build_array(j.key, j.record, j.path_entry, j.patch, j.updated_at)
+                     ORDER BY j.seq)
+       FROM {s}.treadle_journal j
+      WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id)"""
 )
 
 _LOAD = (
@@ -186,7 +227,15 @@ _HEAD_UPDATE = (
 # The path is replaced whole: positions 0..n-1 upserted, positions >= n deleted. With `replace`
 # (replace_steps), the step records not given are deleted and the given ones take new sequence
 # numbers, so the context keeps the order given (as InMemoryStore's `steps = dict(steps)`).
-_SAVE_RUN_TAIL = """
+#
+# The run's journal is folded in, as if replayed before this write: its path entries, patches
+# and updated_at are superseded by the new head, path and columns, so only its step records
+# stay, the latest per key, upserted by the same INSERT as the given ones (two INSERTs of one
+# statement may not both touch a row), a given record winning over a journaled one. Keys new to
+# treadle_steps are numbered journal keys first (by first journal row), then given keys (in
+# the order given); with `replace`, only given keys are written, in the order given. The
+# journal rows read (`jf`) are the ones deleted (`jd`): one statement, one snapshot.
+_SAVE_RUN_PATH = """
 ), p AS (
     INSERT INTO {s}.treadle_path (workflow_name, run_id, pos, step_id)
     SELECT %(wf)s, %(run)s, t.ord - 1, t.step_id
@@ -194,14 +243,42 @@ _SAVE_RUN_TAIL = """
     ON CONFLICT (workflow_name, run_id, pos) DO UPDATE SET step_id = EXCLUDED.step_id
 ), d AS (
     DELETE FROM {s}.treadle_path x USING w
-     WHERE x.workflow_name = %(wf)s AND x.run_id = %(run)s AND x.pos >= %(path_count)s
+     WHERE x.workflow_name = %(wf)s AND x.run_id = %(run)s AND x.pos >= %(path_count)s"""
+
+_SAVE_RUN_STEPS_AND_JOURNAL = """
+), jf AS (
+    SELECT DISTINCT ON (j.key) j.key, j.record, min(j.seq) OVER (PARTITION BY j.key) AS first
+      FROM {s}.treadle_journal j
+     WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s
+     ORDER BY j.key, j.seq DESC
+), g AS (
+    SELECT t.e ->> 0 AS key, t.e -> 1 AS record, t.ord
+      FROM json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
+), st AS (
+    INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
+    SELECT %(wf)s, %(run)s, COALESCE(g.key, jf.key), COALESCE(g.record, jf.record)
+      FROM w CROSS JOIN (jf FULL JOIN g ON g.key = jf.key)
+     WHERE NOT %(replace)s::boolean OR g.key IS NOT NULL
+     ORDER BY (NOT %(replace)s::boolean AND jf.key IS NULL),
+              CASE WHEN %(replace)s::boolean THEN g.ord ELSE jf.first END, g.ord
+    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
+        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END
+), jd AS (
+    DELETE FROM {s}.treadle_journal z USING w
+     WHERE z.workflow_name = %(wf)s AND z.run_id = %(run)s"""
+
+# A run that does not exist has no journal (its foreign key), so save_run(expected_version=0),
+# which writes only a new run, upserts the given records alone (about a third cheaper).
+_SAVE_RUN_STEPS = """
 ), st AS (
     INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
     SELECT %(wf)s, %(run)s, t.e ->> 0, t.e -> 1
       FROM w, json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
      ORDER BY t.ord
     ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
-        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END
+        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END"""
+
+_SAVE_RUN_END = """
 ), x AS (
     DELETE FROM {s}.treadle_steps y USING w
      WHERE %(replace)s::boolean AND y.workflow_name = %(wf)s AND y.run_id = %(run)s
@@ -210,45 +287,25 @@ _SAVE_RUN_TAIL = """
 SELECT version, created_at, resource_id FROM w"""
 
 
-def _save_run_sql(head_write: str) -> str:
-    return "WITH w AS (" + head_write + _SAVE_RUN_TAIL
+def _save_run_sql(head_write: str, *, journal: bool = True) -> str:
+    steps = _SAVE_RUN_STEPS_AND_JOURNAL if journal else _SAVE_RUN_STEPS
+    return "WITH w AS (" + head_write + _SAVE_RUN_PATH + steps + _SAVE_RUN_END
 
 
 _VERSION = """
 SELECT version FROM {s}.treadle_runs WHERE workflow_name = %(wf)s AND run_id = %(run)s"""
 
-# One round trip: bump the head row (path length, shallow-merged patch, updated_at), upsert the
-# step record, append the path entry. Nothing is written when the run does not exist.
-# The patch merge keeps the head's key order and appends new keys, like dict.update.
+# save_step: one row appended to the journal (seq from the journal's identity). The foreign key to
+# treadle_runs refuses a row of a missing run (ForeignKeyViolationError: RunNotFoundError).
 _SAVE_STEP = """
-WITH r AS (
-    UPDATE {s}.treadle_runs SET
-        path_len = CASE WHEN %(entry)s::text IS NULL THEN path_len
-                        ELSE COALESCE(path_len, 0) + 1 END,
-        head = CASE WHEN %(patch)s::json IS NULL THEN head ELSE COALESCE((
-            SELECT json_object_agg(COALESCE(h.key, q.key), COALESCE(q.value, h.value)
-                                   ORDER BY h.ord, q.ord)
-              FROM json_each(head) WITH ORDINALITY AS h(key, value, ord)
-              FULL JOIN json_each(%(patch)s::json) WITH ORDINALITY AS q(key, value, ord)
-                ON h.key = q.key
-        ), head) END,
-        updated_at = COALESCE(%(updated)s::bigint, updated_at)
-     WHERE workflow_name = %(wf)s AND run_id = %(run)s
-    RETURNING path_len
-), st AS (
-    INSERT INTO {s}.treadle_steps (workflow_name, run_id, key, record)
-    SELECT %(wf)s, %(run)s, %(key)s::text, %(record)s::json FROM r
-    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record
-), p AS (
-    INSERT INTO {s}.treadle_path (workflow_name, run_id, pos, step_id)
-    SELECT %(wf)s, %(run)s, r.path_len - 1, %(entry)s::text FROM r
-     WHERE %(entry)s::text IS NOT NULL
-    ON CONFLICT (workflow_name, run_id, pos) DO UPDATE SET step_id = EXCLUDED.step_id
-)
-SELECT count(*) FROM r"""
+INSERT INTO {s}.treadle_journal (workflow_name, run_id, key, record, path_entry, patch, updated_at)
+VALUES (%(wf)s, %(run)s, %(key)s, %(record)s, %(entry)s, %(patch)s, %(updated)s)"""
+_SAVE_STEP_ARGS = ("wf", "run", "key", "record", "entry", "patch", "updated")
 
 _DELETE = """
-WITH a AS (
+WITH j AS (
+    DELETE FROM {s}.treadle_journal WHERE workflow_name = %(wf)s AND run_id = %(run)s
+), a AS (
     DELETE FROM {s}.treadle_steps WHERE workflow_name = %(wf)s AND run_id = %(run)s
 ), b AS (
     DELETE FROM {s}.treadle_path WHERE workflow_name = %(wf)s AND run_id = %(run)s
@@ -263,11 +320,18 @@ UPDATE {s}.treadle_runs SET lease_owner = %(owner)s, lease_until = %(until)s
    AND (lease_owner IS NULL OR lease_owner = %(owner)s)
 RETURNING 1"""
 
+# A run's updated_at is the latest one its journal holds, if any (save_step does not write the
+# runs row); the journal of a waiting run is usually empty (its last save_run folded it).
 _DUE = (
     "SELECT "
-    + _COLUMNS
+    + _COLUMNS.replace("r.updated_at", "COALESCE(ju.updated_at, r.updated_at)")
     + """
   FROM {s}.treadle_runs r
+  LEFT JOIN LATERAL (
+    SELECT j.updated_at FROM {s}.treadle_journal j
+     WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id
+       AND j.updated_at IS NOT NULL
+     ORDER BY j.seq DESC LIMIT 1) ju ON TRUE
  WHERE r.status = 'waiting'
    AND (r.lease_until IS NULL OR r.lease_until < %(now)s)
    AND (r.wake_at <= %(now)s
@@ -275,7 +339,7 @@ _DUE = (
             SELECT 1 FROM {s}.treadle_signals g
              WHERE g.workflow_name = r.workflow_name AND g.run_id = r.run_id
                AND g.name = r.waiting_event)))
- ORDER BY r.updated_at, r.created_at, r.workflow_name, r.run_id
+ ORDER BY COALESCE(ju.updated_at, r.updated_at), r.created_at, r.workflow_name, r.run_id
  LIMIT %(limit)s"""
 )
 
@@ -377,10 +441,11 @@ class PostgresStore:
         self._schema_sql = _identifier(schema)
         self._load = self._q(_LOAD)
         self._save_upsert = self._q(_save_run_sql(_HEAD_UPSERT))
-        self._save_insert = self._q(_save_run_sql(_HEAD_INSERT))
+        self._save_insert = self._q(_save_run_sql(_HEAD_INSERT, journal=False))
         self._save_update = self._q(_save_run_sql(_HEAD_UPDATE))
         self._version = self._q(_VERSION)
         self._save_step = self._q(_SAVE_STEP)
+        assert self._save_step.names == _SAVE_STEP_ARGS  # save_step passes its args in order
         self._delete = self._q(_DELETE)
         self._renew = self._q(_RENEW)
         self._due = self._q(_DUE)
@@ -481,7 +546,7 @@ class PostgresStore:
         """A connection for one call: the last one used, else a new one from the pool.
 
         A call does not give its connection back to the asyncpg pool: asyncpg's acquire plus
-        release costs ~40-100 us (a task per release) against a ~400 us save_step on loopback,
+        release costs ~40-100 us (a task per release) against a ~250 us save_step on loopback,
         so the store keeps the connections it took (at most `max_connections`, the pool's size)
         until `close()`; `_slots` admits one call per connection. A connection that failed, or
         that the server closed while it sat here, goes back to the pool, which drops it and opens
@@ -506,11 +571,13 @@ class PostgresStore:
                 await pool.release(conn)
 
     async def _fetch(self, query: _Query, params: Mapping[str, object]) -> list[_Row]:
-        args = query.args(params)
+        return await self._run(query.sql, query.args(params))
+
+    async def _run(self, sql: str, args: Sequence[object]) -> list[_Row]:
         async with self._slots:
             conn = await self._checkout()
             try:
-                rows = await conn.fetch(query.sql, *args)
+                rows = await conn.fetch(sql, *args)
             except BaseException as exc:
                 await self._give_back(conn)
                 if isinstance(exc, asyncpg.DataError) and isinstance(exc.__cause__, _NotJSON):
@@ -599,18 +666,17 @@ class PostgresStore:
         patch: Mapping[str, Any] | None = None,
         updated_at: int | None = None,
     ) -> None:
-        params = {
-            "wf": workflow_name,
-            "run": run_id,
-            "key": key,
-            "record": record,
-            "entry": path_entry,
-            "patch": dict(patch) if patch else None,
-            "updated": updated_at,
-        }
-        row = await self._fetchone(self._save_step, params)
-        if row is None or row[0] == 0:
-            raise RunNotFoundError(f"no stored run '{run_id}' of workflow '{workflow_name}'")
+        # The arguments in `_SAVE_STEP_ARGS` order (no dict of names: the hot path).
+        patched = dict(patch) if patch else None
+        args = (workflow_name, run_id, key, record, path_entry, patched, updated_at)
+        try:
+            await self._run(self._save_step.sql, args)
+        except StorageError as exc:
+            if isinstance(exc.__cause__, asyncpg.ForeignKeyViolationError):
+                raise RunNotFoundError(
+                    f"no stored run '{run_id}' of workflow '{workflow_name}'"
+                ) from exc.__cause__
+            raise
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
         row = await self._fetchone(self._load, {"wf": workflow_name, "run": run_id})
@@ -642,7 +708,7 @@ class PostgresStore:
         list_query, count_query = self._list_queries(tuple(params), paged)
         rows = await self._fetch(list_query, params)
         if rows:
-            total = int(rows[0][16])
+            total = int(rows[0][17])
         elif paged:
             counted = await self._fetchone(count_query, params)
             total = int(counted[0]) if counted is not None else 0
@@ -724,7 +790,9 @@ def _columns(row: _Row, snapshot: dict[str, Any]) -> RunRecord:
 
 
 def _assemble(row: _Row) -> RunRecord:
-    """A run from a `_FULL_COLUMNS` row: the snapshot put together as InMemoryStore does."""
+    """A run from a `_FULL_COLUMNS` row: the snapshot put together as InMemoryStore does, the
+    journal replayed in order over head, steps and path (a record replaces its key's, a path
+    entry is appended, a patch shallow-merged into the head, an updated_at replaces the run's)."""
     schema_version = int(row[7])
     if schema_version > SCHEMA_VERSION:
         raise SnapshotVersionError(
@@ -734,11 +802,25 @@ def _assemble(row: _Row) -> RunRecord:
     path_len: int | None = row[12]
     head: dict[str, Any] = row[13]
     steps: list[list[Any]] | None = row[14]
-    path: list[str] | None = row[15]
+    path: list[str] = row[15] or []
+    journal: list[list[Any]] | None = row[16]
+    records: dict[str, Any] = dict(steps) if steps else {}
+    has_path = path_len is not None
+    record = _columns(row, {})
+    if journal:
+        for key, step, entry, patch, updated_at in journal:
+            records[key] = step
+            if entry is not None:
+                path.append(entry)
+                has_path = True
+            if patch is not None:
+                head.update(patch)
+            if updated_at is not None:
+                record.updated_at = int(updated_at)
     context: dict[str, Any] = {"input": head.pop("input")} if "input" in head else {}
-    if steps:
-        context.update({key: value for key, value in steps})
+    context.update(records)
     snapshot = {**head, "context": context}
-    if path_len is not None:
-        snapshot["stepExecutionPath"] = path or []
-    return _columns(row, snapshot)
+    if has_path:
+        snapshot["stepExecutionPath"] = path
+    record.snapshot = snapshot
+    return record
