@@ -22,7 +22,7 @@ from ._graph.nodes import WaitForEventEntry, entry_steps
 from ._ids import new_id
 from ._schema import Schema
 from .errors import RunNotFoundError, RunStateError, WorkflowDefinitionError
-from .persistence import Persistence, RunPersistence
+from .persistence import Persistence, RunDisplacedError, RunPersistence
 from .request_context import RequestContext
 from .results import WorkflowResult
 from .storage.base import RunRecord
@@ -255,10 +255,27 @@ class Run(Generic[InT, OutT]):
             return await self._continue_waiting(record)
         return None
 
-    async def restart(self) -> WorkflowResult:
+    async def restart(self, force: bool = False) -> WorkflowResult:
         """Continue a run left `running`/`waiting` (e.g. by a crash) from its last snapshot;
-        finished steps are not run again."""
+        finished steps are not run again.
+
+        A run whose lease is still live (its process may still be driving it) is refused with
+        `RunStateError` (code `WORKFLOW_RUN_LEASED`): wait for the lease to expire, or pass
+        `force=True` when you know that process is gone (the old process, if alive after all,
+        stops with `RunDisplacedError` at its next write of the run).
+        """
         record = await self._load()
+        if (
+            not force
+            and record.status in ("running", "waiting")
+            and not self._p.lease_expired(record)
+        ):
+            raise RunStateError(
+                f"run '{self.run_id}' is held by a live process ({record.lease_owner}) until "
+                f"{record.lease_until}; restart it once that lease expires, or with force=True "
+                "if that process is gone",
+                code="WORKFLOW_RUN_LEASED",
+            )
         if record.status in ("success", "failed"):
             ex = self._execution(
                 record.snapshot.get("context", EMPTY).get("input"), {}, RequestContext()
@@ -472,6 +489,16 @@ class Run(Generic[InT, OutT]):
         request_context: Any,
     ) -> tuple[Execution, int, ResumeArgs]:
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+        if (
+            record is not None
+            and record.status in ("running", "waiting")
+            and not self._p.lease_expired(record)
+        ):
+            raise RunStateError(
+                f"run '{self.run_id}' of workflow '{self.workflow_id}' could not be resumed: "
+                "another caller resumed it first and is running it",
+                code="WORKFLOW_RESUME_ALREADY_CLAIMED",
+            )
         if record is None or record.status != "suspended":
             raise RunStateError("This workflow run was not suspended")
         snap = record.snapshot
@@ -534,7 +561,16 @@ class Run(Generic[InT, OutT]):
             ex, outcome, include_state=include_state, include_resume_labels=include_resume_labels
         )
         self.status = status = run_status(outcome)
-        await self._p.save_head(ex, status, result=result, final=True)
+        try:
+            await self._p.save_head(ex, status, result=result, final=True, claim=True)
+        except RunStateError as exc:
+            if exc.code != "WORKFLOW_RUN_VERSION_CONFLICT":
+                raise
+            self._p.stop_heartbeat()
+            raise RunDisplacedError(
+                f"run '{self.run_id}' was taken over by another process while this one ran it; "
+                "this process's result was not stored"
+            ) from exc
         if status == "canceled" and ex.emit is not None:
             ex.emit("workflow-canceled", {})
         wf = self.workflow
