@@ -77,8 +77,10 @@ async def open_run(
         raise WorkflowDefinitionError(
             f"workflow '{workflow.id}': uncommitted step flow changes; call .commit() first"
         )
-    if run_id is not None and run_id in workflow._runs:  # pyright: ignore[reportPrivateUsage]
-        return workflow._runs[run_id]  # pyright: ignore[reportPrivateUsage]
+    if run_id is not None:
+        held = workflow._runs.get(run_id)  # pyright: ignore[reportPrivateUsage]
+        if held is not None:
+            return held
     store = workflow.store
     rid = run_id or new_id()
     record = await store.load_run(workflow.id, rid) if run_id is not None else None

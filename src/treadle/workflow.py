@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,7 +116,9 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         )
         self._entries: list[Entry] = []
         self._map_count = 0
-        self._runs: dict[str, Run[Any, Any]] = {}
+        # Run handles this process holds, by id: the same id gives the same handle while someone
+        # holds it; a dropped handle is forgotten (a long-lived app must not keep every run).
+        self._runs: weakref.WeakValueDictionary[str, Run[Any, Any]] = weakref.WeakValueDictionary()
         self._store: Any = None  # the app's store, or a private InMemoryStore when unregistered
         self.app: Any = None
         self.committed = False
