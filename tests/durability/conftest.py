@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-DSN_VAR = "TREADLE_TEST_POSTGRES_DSN"
+from pg_support import admin, dsn_or_skip
+
 WORKER = Path(__file__).with_name("worker.py")
 LINE_TIMEOUT_S = 30.0
 
@@ -33,27 +34,7 @@ LINE_TIMEOUT_S = 30.0
 @pytest.fixture(scope="session")
 def postgres_dsn() -> str:
     """The DSN of the test database, from TREADLE_TEST_POSTGRES_DSN."""
-    dsn = os.environ.get(DSN_VAR)
-    if dsn:
-        return dsn
-    reason = (
-        f'{DSN_VAR} is not set: run `eval "$(scripts/postgres.sh start)"` first '
-        "(scripts/test does it)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(f"Postgres tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-async def _admin(dsn: str, *statements: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
+    return dsn_or_skip()
 
 
 @pytest.fixture
@@ -61,9 +42,9 @@ def postgres_schema(postgres_dsn: str) -> Iterator[str]:
     """A fresh, empty schema for this test alone (dropped afterwards). Sync (its own short event
     loop), so the sync `store_spec` fixture can request it by parameter."""
     name = f"t_{secrets.token_hex(6)}"
-    asyncio.run(_admin(postgres_dsn, f'CREATE SCHEMA "{name}"'))
+    asyncio.run(admin(postgres_dsn, f'CREATE SCHEMA "{name}"'))
     yield name
-    asyncio.run(_admin(postgres_dsn, f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    asyncio.run(admin(postgres_dsn, f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
 
 # -- the shared store -------------------------------------------------------------------------------

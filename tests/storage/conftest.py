@@ -7,41 +7,19 @@ so CI never passes by skipping them.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
-DSN_VAR = "TREADLE_TEST_POSTGRES_DSN"
+from pg_support import admin, dsn_or_skip
 
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> str:
     """The DSN of the test database, from TREADLE_TEST_POSTGRES_DSN."""
-    dsn = os.environ.get(DSN_VAR)
-    if dsn:
-        return dsn
-    reason = (
-        f'{DSN_VAR} is not set: run `eval "$(scripts/postgres.sh start)"` first '
-        "(scripts/test does it)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(f"Postgres tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-async def _admin(dsn: str, *statements: str) -> None:
-    """Runs `statements` on a fresh asyncpg connection (autocommit), then closes it."""
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
+    return dsn_or_skip()
 
 
 @pytest.fixture
@@ -52,13 +30,13 @@ async def postgres_schema_factory(postgres_dsn: str) -> AsyncIterator[Callable[[
 
     async def make() -> str:
         name = f"t_{secrets.token_hex(6)}"
-        await _admin(postgres_dsn, f'CREATE SCHEMA "{name}"')
+        await admin(postgres_dsn, f'CREATE SCHEMA "{name}"')
         made.append(name)
         return name
 
     yield make
     if made:
-        await _admin(postgres_dsn, *(f'DROP SCHEMA IF EXISTS "{name}" CASCADE' for name in made))
+        await admin(postgres_dsn, *(f'DROP SCHEMA IF EXISTS "{name}" CASCADE' for name in made))
 
 
 @pytest.fixture
