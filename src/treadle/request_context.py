@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "as_request_context"]
 
 
 class RequestContext(MutableMapping[str, Any]):
@@ -50,3 +50,12 @@ class RequestContext(MutableMapping[str, Any]):
 
 
 _MISSING = object()
+
+
+def as_request_context(value: RequestContext | Mapping[str, Any] | None) -> RequestContext:
+    """The caller's RequestContext as is (shared with the run), or a new one from a mapping."""
+    if value is None:
+        return RequestContext()
+    if isinstance(value, RequestContext):
+        return value
+    return RequestContext(value)
