@@ -11,7 +11,7 @@ while `json` keeps the text, so every value, float or int, comes back as saved.
 `save_step`, the write of every durable step, is ONE single-row INSERT into the journal: it does
 not touch the run's row, steps or path (the foreign key to `treadle_runs` says whether the run
 exists). `load_run` and `list_runs` read head, steps, path and journal in one statement and
-replay the journal in `seq` order (`_assemble`); `save_run` folds the journal into
+replay the journal in `seq` order (`assemble`); `save_run` folds the journal into
 `treadle_steps` (the latest record per key) and deletes it, in its own statement; a journaled
 `updated_at` stands for the run's until then, in every read (`list_due_runs` included).
 
@@ -29,8 +29,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 try:
@@ -40,8 +39,36 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "PostgresStore needs asyncpg; install the extra: pip install 'treadle[postgres]'"
     ) from exc
 
-from ..errors import RunNotFoundError, SnapshotVersionError, StorageError
-from .base import SCHEMA_VERSION, RunRecord
+from ..errors import RunNotFoundError, StorageError
+from ._postgres_sql import (
+    COUNT,
+    DELETE,
+    DUE,
+    HEAD_INSERT,
+    HEAD_UPDATE,
+    HEAD_UPSERT,
+    LIST,
+    LIST_FILTERS,
+    LIST_KEYS,
+    LOAD,
+    POP,
+    PUSH,
+    RENEW,
+    SAVE_STEP,
+    SAVE_STEP_ARGS,
+    VERSION,
+    NotJSON,
+    Query,
+    Row,
+    assemble,
+    compile_query,
+    dumps,
+    identifier,
+    literal,
+    record_from_row,
+    save_run_sql,
+)
+from .base import RunRecord
 from .memory import version_conflict
 from .migrate import load_migrations, run_migrations_async
 
@@ -51,18 +78,10 @@ __all__ = ["PostgresStore"]
 # --- the part of asyncpg we use, typed (asyncpg ships no type hints) ------------------------
 
 
-class _Row(Protocol):
-    """An asyncpg `Record`: a row, read by column index."""
-
-    def __getitem__(self, index: int, /) -> Any: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
 class _Connection(Protocol):
     async def execute(self, query: str, /, *args: object) -> str: ...
 
-    async def fetch(self, query: str, /, *args: object) -> list[_Row]: ...
+    async def fetch(self, query: str, /, *args: object) -> list[Row]: ...
 
     async def set_type_codec(
         self,
@@ -97,50 +116,11 @@ _ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class _NotJSON(ValueError):
-    """Raised by the json codec for a value json.dumps refuses (asyncpg wraps it in DataError)."""
-
-
-def _make_encode() -> Callable[[Any], str]:
-    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)` without
-    the C encoder that `JSONEncoder.encode` builds on every call (about a third of the cost of
-    encoding a small step record). No circular-reference check: a cycle raises RecursionError."""
-    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    make: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
-        json.encoder, "c_make_encoder", None
-    )
-    if make is None:  # pragma: no cover - a Python without the C accelerator
-        return encoder.encode
-    try:
-        chunks = make(
-            None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
-            False, False, False,
-        )  # fmt: skip
-    except TypeError:  # pragma: no cover - another Python's signature
-        return encoder.encode
-
-    def encode(value: Any) -> str:
-        return "".join(chunks(value, 0))
-
-    sample = {"k": [1, 2.5, -0.0, "é\n", None, True, {"": 10**30}, 1e300]}
-    return encode if encode(sample) == encoder.encode(sample) else encoder.encode
-
-
-_encode = _make_encode()
-
-
-def _dumps(value: Any) -> str:
-    try:
-        return _encode(value)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise _NotJSON(str(exc) or type(exc).__name__) from exc
-
-
 async def _init_connection(conn: _Connection) -> None:
     # `json` values in and out are Python values; text format, so the server's JSON text
     # (key order, number spelling) reaches json.loads unchanged.
     await conn.set_type_codec(
-        "json", schema="pg_catalog", encoder=_dumps, decoder=json.loads, format="text"
+        "json", schema="pg_catalog", encoder=dumps, decoder=json.loads, format="text"
     )
 
 
@@ -153,273 +133,7 @@ async def _reset_connection(conn: _Connection) -> None:
 # pg_advisory_xact_lock(key1, key2): key1 is ours ("trdl"), key2 a hash of the schema name.
 _LOCK_KEY = 0x7472646C
 
-# --- SQL -----------------------------------------------------------------------------------
-# `{s}` is the schema (quoted identifier); `%(name)s` are parameters, numbered $1, $2, ... for
-# asyncpg by `_compile` (a name used twice is one parameter). asyncpg lets the server infer the
-# parameter types, so a parameter whose first use says nothing of its type is cast there.
-# JSON parameters are Python values, encoded by the connection's json codec.
-
-_COLUMNS = (
-    "r.workflow_name, r.run_id, r.status, r.resource_id, r.created_at, r.updated_at, "
-    "r.version, r.schema_version, r.wake_at, r.waiting_event, r.lease_owner, r.lease_until"
-)
-
-# Columns, then path_len, head, the step records as [[key, record], ...] in first-insert order,
-# the path entries in order, and the journal as [[key, record, path_entry, patch, updated_at],
-# ...] in seq order (replayed over the rest by `_assemble`). One statement, so one snapshot.
-_FULL_COLUMNS = (
-    _COLUMNS
-    + """, r.path_len, r.head,
-    (SELECT json_agg(json_build_array(s.key, s.record) ORDER BY s.seq)
-       FROM {s}.treadle_steps s
-      WHERE s.workflow_name = r.workflow_name AND s.run_id = r.run_id),
-    (SELECT array_agg(p.step_id ORDER BY p.pos)
-       FROM {s}.treadle_path p
-      WHERE p.workflow_name = r.workflow_name AND p.run_id = r.run_id AND p.pos < r.path_len),
-    (SELECT json_agg(json_build_array(j.key, j.record, j.path_entry, j.patch, j.updated_at)
-                     ORDER BY j.seq)
-       FROM {s}.treadle_journal j
-      WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id)"""
-)
-
-_LOAD = (
-    "SELECT "
-    + _FULL_COLUMNS
-    + """
-  FROM {s}.treadle_runs r
- WHERE r.workflow_name = %(wf)s AND r.run_id = %(run)s"""
-)
-
-_HEAD_VALUES = """
-INSERT INTO {s}.treadle_runs AS r (workflow_name, run_id, resource_id, status, version,
-    schema_version, created_at, updated_at, wake_at, waiting_event, lease_owner, lease_until,
-    path_len, head)
-VALUES (%(wf)s, %(run)s, %(resource)s, %(status)s, 1, %(schema_version)s, %(created)s,
-    %(updated)s, %(wake)s, %(event)s, %(owner)s, %(until)s, %(path_len)s, %(head)s::json)"""
-
-_HEAD_SET = """
-    status = %(status)s, version = r.version + 1, schema_version = %(schema_version)s,
-    updated_at = %(updated)s, wake_at = %(wake)s, waiting_event = %(event)s,
-    lease_owner = %(owner)s, lease_until = %(until)s, path_len = %(path_len)s,
-    head = %(head)s::json, resource_id = COALESCE(%(resource)s, r.resource_id)"""
-
-_HEAD_RETURNING = " RETURNING r.version, r.created_at, r.resource_id"
-
-# expected_version=None: insert or replace.
-_HEAD_UPSERT = (
-    _HEAD_VALUES
-    + " ON CONFLICT (workflow_name, run_id) DO UPDATE SET"
-    + _HEAD_SET
-    + _HEAD_RETURNING
-)
-# expected_version=0: insert only a new run.
-_HEAD_INSERT = _HEAD_VALUES + " ON CONFLICT (workflow_name, run_id) DO NOTHING" + _HEAD_RETURNING
-# expected_version=n: replace only version n.
-_HEAD_UPDATE = (
-    "UPDATE {s}.treadle_runs AS r SET"
-    + _HEAD_SET
-    + """
- WHERE r.workflow_name = %(wf)s AND r.run_id = %(run)s AND r.version = %(expected)s"""
-    + _HEAD_RETURNING
-)
-
-# The rest of save_run, in the same statement: it writes only when the head write did (`w`).
-# The path is replaced whole: positions 0..n-1 upserted, positions >= n deleted. With `replace`
-# (replace_steps), the step records not given are deleted and the given ones take new sequence
-# numbers, so the context keeps the order given (as InMemoryStore's `steps = dict(steps)`).
-#
-# The run's journal is folded in, as if replayed before this write: its path entries, patches
-# and updated_at are superseded by the new head, path and columns, so only its step records
-# stay, the latest per key, upserted by the same INSERT as the given ones (two INSERTs of one
-# statement may not both touch a row), a given record winning over a journaled one. Keys new to
-# treadle_steps are numbered journal keys first (by first journal row), then given keys (in
-# the order given); with `replace`, only given keys are written, in the order given. The
-# journal rows read (`jf`) are the ones deleted (`jd`): one statement, one snapshot.
-_SAVE_RUN_PATH = """
-), p AS (
-    INSERT INTO {s}.treadle_path (workflow_name, run_id, pos, step_id)
-    SELECT %(wf)s, %(run)s, t.ord - 1, t.step_id
-      FROM w, unnest(%(path)s::text[]) WITH ORDINALITY AS t(step_id, ord)
-    ON CONFLICT (workflow_name, run_id, pos) DO UPDATE SET step_id = EXCLUDED.step_id
-), d AS (
-    DELETE FROM {s}.treadle_path x USING w
-     WHERE x.workflow_name = %(wf)s AND x.run_id = %(run)s AND x.pos >= %(path_count)s"""
-
-_SAVE_RUN_STEPS_AND_JOURNAL = """
-), jf AS (
-    SELECT DISTINCT ON (j.key) j.key, j.record, min(j.seq) OVER (PARTITION BY j.key) AS first
-      FROM {s}.treadle_journal j
-     WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s
-     ORDER BY j.key, j.seq DESC
-), g AS (
-    SELECT t.e ->> 0 AS key, t.e -> 1 AS record, t.ord
-      FROM json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
-), st AS (
-    INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
-    SELECT %(wf)s, %(run)s, COALESCE(g.key, jf.key), COALESCE(g.record, jf.record)
-      FROM w CROSS JOIN (jf FULL JOIN g ON g.key = jf.key)
-     WHERE NOT %(replace)s::boolean OR g.key IS NOT NULL
-     ORDER BY (NOT %(replace)s::boolean AND jf.key IS NULL),
-              CASE WHEN %(replace)s::boolean THEN g.ord ELSE jf.first END, g.ord
-    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
-        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END
-), jd AS (
-    DELETE FROM {s}.treadle_journal z USING w
-     WHERE z.workflow_name = %(wf)s AND z.run_id = %(run)s"""
-
-# A run that does not exist has no journal (its foreign key), so save_run(expected_version=0),
-# which writes only a new run, upserts the given records alone (about a third cheaper).
-_SAVE_RUN_STEPS = """
-), st AS (
-    INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
-    SELECT %(wf)s, %(run)s, t.e ->> 0, t.e -> 1
-      FROM w, json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
-     ORDER BY t.ord
-    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
-        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END"""
-
-_SAVE_RUN_END = """
-), x AS (
-    DELETE FROM {s}.treadle_steps y USING w
-     WHERE %(replace)s::boolean AND y.workflow_name = %(wf)s AND y.run_id = %(run)s
-       AND y.key <> ALL (%(keys)s::text[])
-)
-SELECT version, created_at, resource_id FROM w"""
-
-
-def _save_run_sql(head_write: str, *, journal: bool = True) -> str:
-    steps = _SAVE_RUN_STEPS_AND_JOURNAL if journal else _SAVE_RUN_STEPS
-    return "WITH w AS (" + head_write + _SAVE_RUN_PATH + steps + _SAVE_RUN_END
-
-
-_VERSION = """
-SELECT version FROM {s}.treadle_runs WHERE workflow_name = %(wf)s AND run_id = %(run)s"""
-
-# save_step: one row appended to the journal (seq from the journal's identity). The foreign key to
-# treadle_runs refuses a row of a missing run (ForeignKeyViolationError: RunNotFoundError).
-_SAVE_STEP = """
-INSERT INTO {s}.treadle_journal (workflow_name, run_id, key, record, path_entry, patch, updated_at)
-VALUES (%(wf)s, %(run)s, %(key)s, %(record)s, %(entry)s, %(patch)s, %(updated)s)"""
-_SAVE_STEP_ARGS = ("wf", "run", "key", "record", "entry", "patch", "updated")
-
-_DELETE = """
-WITH j AS (
-    DELETE FROM {s}.treadle_journal WHERE workflow_name = %(wf)s AND run_id = %(run)s
-), a AS (
-    DELETE FROM {s}.treadle_steps WHERE workflow_name = %(wf)s AND run_id = %(run)s
-), b AS (
-    DELETE FROM {s}.treadle_path WHERE workflow_name = %(wf)s AND run_id = %(run)s
-), c AS (
-    DELETE FROM {s}.treadle_signals WHERE workflow_name = %(wf)s AND run_id = %(run)s
-)
-DELETE FROM {s}.treadle_runs WHERE workflow_name = %(wf)s AND run_id = %(run)s"""
-
-_RENEW = """
-UPDATE {s}.treadle_runs SET lease_owner = %(owner)s, lease_until = %(until)s
- WHERE workflow_name = %(wf)s AND run_id = %(run)s
-   AND (lease_owner IS NULL OR lease_owner = %(owner)s)
-RETURNING 1"""
-
-# A run's updated_at is the latest one its journal holds, if any (save_step does not write the
-# runs row); the journal of a waiting run is usually empty (its last save_run folded it).
-_DUE = (
-    "SELECT "
-    + _COLUMNS.replace("r.updated_at", "COALESCE(ju.updated_at, r.updated_at)")
-    + """
-  FROM {s}.treadle_runs r
-  LEFT JOIN LATERAL (
-    SELECT j.updated_at FROM {s}.treadle_journal j
-     WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id
-       AND j.updated_at IS NOT NULL
-     ORDER BY j.seq DESC LIMIT 1) ju ON TRUE
- WHERE r.status = 'waiting'
-   AND (r.lease_until IS NULL OR r.lease_until < %(now)s)
-   AND (r.wake_at <= %(now)s
-        OR (r.waiting_event IS NOT NULL AND EXISTS (
-            SELECT 1 FROM {s}.treadle_signals g
-             WHERE g.workflow_name = r.workflow_name AND g.run_id = r.run_id
-               AND g.name = r.waiting_event)))
- ORDER BY COALESCE(ju.updated_at, r.updated_at), r.created_at, r.workflow_name, r.run_id
- LIMIT %(limit)s"""
-)
-
-# `data` comes as a one-element JSON array, its element taken out here: asyncpg sends a None
-# parameter as SQL NULL without calling the codec, and a None payload must be stored as JSON null.
-_PUSH = """
-INSERT INTO {s}.treadle_signals (workflow_name, run_id, name, data)
-SELECT %(wf)s::text, %(run)s::text, %(name)s::text, %(data)s::json -> 0
- WHERE EXISTS (SELECT 1 FROM {s}.treadle_runs
-                WHERE workflow_name = %(wf)s AND run_id = %(run)s)
-RETURNING id"""
-
-_POP = """
-DELETE FROM {s}.treadle_signals
- WHERE id = (SELECT id FROM {s}.treadle_signals
-              WHERE workflow_name = %(wf)s AND run_id = %(run)s AND name = %(name)s
-              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING data"""
-
-# list_runs: page the keys first (with the filtered total), then read the page's runs whole.
-_LIST_KEYS = """
-SELECT r.workflow_name, r.run_id, count(*) OVER () AS total
-  FROM {s}.treadle_runs r
- WHERE {where}
- ORDER BY r.created_at DESC, r.run_id DESC"""
-
-_LIST = (
-    "SELECT "
-    + _FULL_COLUMNS
-    + """, k.total
-  FROM ({keys}) AS k
-  JOIN {s}.treadle_runs r ON r.workflow_name = k.workflow_name AND r.run_id = k.run_id
- ORDER BY r.created_at DESC, r.run_id DESC"""
-)
-
-_COUNT = "SELECT count(*) FROM {s}.treadle_runs r WHERE {where}"
-
-_LIST_FILTERS = (
-    ("r.workflow_name = %(wf)s", "wf"),
-    ("r.status = %(status)s", "status"),
-    ("r.resource_id = %(resource)s", "resource"),
-    ("r.created_at >= %(from)s", "from"),
-    ("r.created_at <= %(to)s", "to"),
-)
-
 _MIGRATIONS = ("migrations", "postgres")
-
-_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    """A statement in asyncpg's form: `sql` with $1, $2, ...; `names[i]` feeds `$i+1`."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    def args(self, params: Mapping[str, object]) -> list[object]:
-        return [params[name] for name in self.names]
-
-
-def _compile(template: str) -> _Query:
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    return _Query(_PARAM.sub(number, template), tuple(names))
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    # E'' escapes mean the same whatever standard_conforming_strings says.
-    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class PostgresStore:
@@ -438,20 +152,20 @@ class PostgresStore:
         self.dsn = dsn
         self.schema = schema
         self.max_connections = max_connections
-        self._schema_sql = _identifier(schema)
-        self._load = self._q(_LOAD)
-        self._save_upsert = self._q(_save_run_sql(_HEAD_UPSERT))
-        self._save_insert = self._q(_save_run_sql(_HEAD_INSERT, journal=False))
-        self._save_update = self._q(_save_run_sql(_HEAD_UPDATE))
-        self._version = self._q(_VERSION)
-        self._save_step = self._q(_SAVE_STEP)
-        assert self._save_step.names == _SAVE_STEP_ARGS  # save_step passes its args in order
-        self._delete = self._q(_DELETE)
-        self._renew = self._q(_RENEW)
-        self._due = self._q(_DUE)
-        self._push = self._q(_PUSH)
-        self._pop = self._q(_POP)
-        self._lists: dict[tuple[tuple[str, ...], bool], tuple[_Query, _Query]] = {}
+        self._schema_sql = identifier(schema)
+        self._load = self._q(LOAD)
+        self._save_upsert = self._q(save_run_sql(HEAD_UPSERT))
+        self._save_insert = self._q(save_run_sql(HEAD_INSERT, journal=False))
+        self._save_update = self._q(save_run_sql(HEAD_UPDATE))
+        self._version = self._q(VERSION)
+        self._save_step = self._q(SAVE_STEP)
+        assert self._save_step.names == SAVE_STEP_ARGS  # save_step passes its args in order
+        self._delete = self._q(DELETE)
+        self._renew = self._q(RENEW)
+        self._due = self._q(DUE)
+        self._push = self._q(PUSH)
+        self._pop = self._q(POP)
+        self._lists: dict[tuple[tuple[str, ...], bool], tuple[Query, Query]] = {}
         self._pool: _Pool | None = None
         # Connections taken from the pool and kept between calls, last used on top.
         self._idle: list[_Connection] = []
@@ -462,8 +176,8 @@ class PostgresStore:
         self._init_lock = asyncio.Lock()
         self._closed = False
 
-    def _q(self, template: str, **parts: str) -> _Query:
-        return _compile(template.format(s=self._schema_sql, **parts))
+    def _q(self, template: str, **parts: str) -> Query:
+        return compile_query(template.format(s=self._schema_sql, **parts))
 
     # --- connections ------------------------------------------------------------------------
 
@@ -523,8 +237,8 @@ class PostgresStore:
             if rows[0][0] is not None and rows[0][0] >= latest:
                 return  # up to date: no lock, no DDL
         begin = (
-            f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}, hashtext({_literal(self.schema)}));"
-            f" DO $$ BEGIN IF to_regnamespace({_literal(self._schema_sql)}) IS NULL THEN"
+            f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}, hashtext({literal(self.schema)}));"
+            f" DO $$ BEGIN IF to_regnamespace({literal(self._schema_sql)}) IS NULL THEN"
             f" CREATE SCHEMA {self._schema_sql}; END IF; END $$;"
             f" SET LOCAL search_path TO {self._schema_sql}"
         )
@@ -570,17 +284,17 @@ class PostgresStore:
             with contextlib.suppress(*_ERRORS):
                 await pool.release(conn)
 
-    async def _fetch(self, query: _Query, params: Mapping[str, object]) -> list[_Row]:
+    async def _fetch(self, query: Query, params: Mapping[str, object]) -> list[Row]:
         return await self._run(query.sql, query.args(params))
 
-    async def _run(self, sql: str, args: Sequence[object]) -> list[_Row]:
+    async def _run(self, sql: str, args: Sequence[object]) -> list[Row]:
         async with self._slots:
             conn = await self._checkout()
             try:
                 rows = await conn.fetch(sql, *args)
             except BaseException as exc:
                 await self._give_back(conn)
-                if isinstance(exc, asyncpg.DataError) and isinstance(exc.__cause__, _NotJSON):
+                if isinstance(exc, asyncpg.DataError) and isinstance(exc.__cause__, NotJSON):
                     raise StorageError(
                         f"cannot store a value that is not JSON: {exc.__cause__}"
                     ) from exc
@@ -593,7 +307,7 @@ class PostgresStore:
                 self._idle.append(conn)
             return rows
 
-    async def _fetchone(self, query: _Query, params: Mapping[str, object]) -> _Row | None:
+    async def _fetchone(self, query: Query, params: Mapping[str, object]) -> Row | None:
         rows = await self._fetch(query, params)
         return rows[0] if rows else None
 
@@ -666,7 +380,7 @@ class PostgresStore:
         patch: Mapping[str, Any] | None = None,
         updated_at: int | None = None,
     ) -> None:
-        # The arguments in `_SAVE_STEP_ARGS` order (no dict of names: the hot path).
+        # The arguments in `SAVE_STEP_ARGS` order (no dict of names: the hot path).
         patched = dict(patch) if patch else None
         args = (workflow_name, run_id, key, record, path_entry, patched, updated_at)
         try:
@@ -680,7 +394,7 @@ class PostgresStore:
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
         row = await self._fetchone(self._load, {"wf": workflow_name, "run": run_id})
-        return _assemble(row) if row is not None else None
+        return assemble(row) if row is not None else None
 
     async def list_runs(
         self,
@@ -714,21 +428,21 @@ class PostgresStore:
             total = int(counted[0]) if counted is not None else 0
         else:
             total = 0
-        return [_assemble(row) for row in rows], total
+        return [assemble(row) for row in rows], total
 
-    def _list_queries(self, names: tuple[str, ...], paged: bool) -> tuple[_Query, _Query]:
+    def _list_queries(self, names: tuple[str, ...], paged: bool) -> tuple[Query, Query]:
         """list_runs' statements for the filters given (cached: asyncpg prepares each once)."""
         cached = self._lists.get((names, paged))
         if cached is None:
             where = " AND ".join(
-                ["TRUE", *(condition for condition, name in _LIST_FILTERS if name in names)]
+                ["TRUE", *(condition for condition, name in LIST_FILTERS if name in names)]
             )
-            keys = _LIST_KEYS.replace("{where}", where)
+            keys = LIST_KEYS.replace("{where}", where)
             if paged:
                 keys += " LIMIT %(limit)s OFFSET %(offset)s"
             cached = (
-                self._q(_LIST.replace("{keys}", keys)),
-                self._q(_COUNT, where=where),
+                self._q(LIST.replace("{keys}", keys)),
+                self._q(COUNT, where=where),
             )
             self._lists[names, paged] = cached
         return cached
@@ -746,7 +460,7 @@ class PostgresStore:
 
     async def list_due_runs(self, now: int, limit: int = 100) -> list[RunRecord]:
         rows = await self._fetch(self._due, {"now": now, "limit": max(limit, 0)})
-        return [_columns(row, {}) for row in rows]
+        return [record_from_row(row, {}) for row in rows]
 
     async def push_signal(self, workflow_name: str, run_id: str, name: str, data: Any) -> None:
         params = {"wf": workflow_name, "run": run_id, "name": name, "data": [data]}
@@ -769,58 +483,3 @@ class PostgresStore:
                 await pool.close()
             except _ERRORS as exc:
                 raise StorageError(f"closing the PostgreSQL pool failed: {exc}") from exc
-
-
-def _columns(row: _Row, snapshot: dict[str, Any]) -> RunRecord:
-    return RunRecord(
-        workflow_name=row[0],
-        run_id=row[1],
-        status=row[2],
-        snapshot=snapshot,
-        resource_id=row[3],
-        created_at=int(row[4]),
-        updated_at=int(row[5]),
-        version=int(row[6]),
-        schema_version=int(row[7]),
-        wake_at=row[8],
-        waiting_event=row[9],
-        lease_owner=row[10],
-        lease_until=row[11],
-    )
-
-
-def _assemble(row: _Row) -> RunRecord:
-    """A run from a `_FULL_COLUMNS` row: the snapshot put together as InMemoryStore does, the
-    journal replayed in order over head, steps and path (a record replaces its key's, a path
-    entry is appended, a patch shallow-merged into the head, an updated_at replaces the run's)."""
-    schema_version = int(row[7])
-    if schema_version > SCHEMA_VERSION:
-        raise SnapshotVersionError(
-            f"run '{row[1]}' was stored with schema version {schema_version}; "
-            f"this Treadle reads up to {SCHEMA_VERSION}"
-        )
-    path_len: int | None = row[12]
-    head: dict[str, Any] = row[13]
-    steps: list[list[Any]] | None = row[14]
-    path: list[str] = row[15] or []
-    journal: list[list[Any]] | None = row[16]
-    records: dict[str, Any] = dict(steps) if steps else {}
-    has_path = path_len is not None
-    record = _columns(row, {})
-    if journal:
-        for key, step, entry, patch, updated_at in journal:
-            records[key] = step
-            if entry is not None:
-                path.append(entry)
-                has_path = True
-            if patch is not None:
-                head.update(patch)
-            if updated_at is not None:
-                record.updated_at = int(updated_at)
-    context: dict[str, Any] = {"input": head.pop("input")} if "input" in head else {}
-    context.update(records)
-    snapshot = {**head, "context": context}
-    if has_path:
-        snapshot["stepExecutionPath"] = path
-    record.snapshot = snapshot
-    return record
