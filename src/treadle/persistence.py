@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._engine.execution import Execution
 from ._ids import new_id
+from ._schema import to_plain
 from .errors import RunStateError
 from .storage.base import RunRecord, WorkflowStore
 
@@ -204,8 +205,6 @@ class RunPersistence:
 
 
 def _plain_rc(ex: Execution) -> dict[str, Any]:
-    from ._schema import to_plain
-
     out: dict[str, Any] = {}
     for key, value in ex.request_context.items():
         try:
