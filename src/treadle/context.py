@@ -47,10 +47,12 @@ class Writer:
     async def write(self, data: Any) -> None:
         emit = self._ex.emit_output
         if emit is not None:
-            emit(
+            waiting = emit(
                 "workflow-step-output",
                 {"output": to_plain(data), "runId": self._ex.run_id, "stepName": self._step_id},
             )
+            if waiting is not None:
+                await waiting
 
     async def custom(self, chunk: dict[str, Any]) -> None:
         if not isinstance(chunk.get("type"), str):
@@ -59,7 +61,9 @@ class Writer:
             )
         emit = self._ex.emit_output
         if emit is not None:
-            emit("__custom__", to_plain(chunk))
+            waiting = emit("__custom__", to_plain(chunk))
+            if waiting is not None:
+                await waiting
 
 
 class StepContext(Generic[InT]):

@@ -1,18 +1,23 @@
-"""Run events: the `WorkflowEvent` model and the per-run bus that fans events out to watchers
-and streams."""
+"""Run events: the `WorkflowEvent` model and the per-run bus that fans engine events out to
+watchers, output writers and the run's event log (which feeds streams)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EventBus", "WorkflowEvent"]
+if TYPE_CHECKING:
+    from .event_log import RunEventLog
+
+__all__ = ["EventBus", "WorkflowEvent", "event_from_dict"]
 
 
 class WorkflowEvent(BaseModel):
-    """One stream event: `{type, runId, from, payload}` (custom `data-*` events carry `data`)."""
+    """One stream event: `{type, runId, from, payload}` (custom `data-*` events carry `data`).
+    `seq` is its position in the run's event log (not part of the JSON)."""
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
@@ -21,37 +26,68 @@ class WorkflowEvent(BaseModel):
     from_: str | None = Field(default=None, alias="from")
     payload: dict[str, Any] | None = None
     data: Any = None
+    seq: int | None = Field(default=None, exclude=True)
 
 
-Listener = Callable[[str, dict[str, Any]], None]
+_STANDARD = frozenset(("type", "runId", "from", "payload"))
+_FIELDS = {"type": "type", "runId": "run_id", "from": "from_", "payload": "payload", "data": "data"}
+_STANDARD_SET = frozenset(("type", "run_id", "from_", "payload"))
+
+
+def event_from_dict(event: dict[str, Any], seq: int | None) -> WorkflowEvent:
+    """Build without validation: events are made by the engine (or read back from the store,
+    which wrote what the engine made). A stream builds one per event it hands over."""
+    get = event.get
+    values = {
+        "type": event["type"],
+        "run_id": get("runId"),
+        "from_": get("from"),
+        "payload": get("payload"),
+        "data": get("data"),
+        "seq": seq,
+    }
+    extra: dict[str, Any]
+    if event.keys() == _STANDARD:  # the common shape: one comparison, no loop
+        fields_set: set[str] = set(_STANDARD_SET)
+        extra = {}
+    else:
+        fields_set = {_FIELDS[k] for k in event if k in _FIELDS}
+        extra = {k: v for k, v in event.items() if k not in _FIELDS}
+    made = WorkflowEvent.__new__(WorkflowEvent)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(made, "__pydantic_extra__", extra)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+Watcher = Callable[[dict[str, Any]], Any]
+OutputWriter = Callable[[Any], Any]
 
 
 class EventBus:
-    """Engine events go to watchers (Mastra's watch shape) and to stream sinks (stream shape).
-    `active` is False when nobody listens, so the engine skips building events at all."""
+    """Engine events go to watchers (Mastra's watch shape: `{type, payload}`) and, in the
+    stream shape, to the run's event log. `active` is False when nobody listens, so the engine
+    skips building events at all."""
 
-    __slots__ = ("_outputs", "_streams", "_watchers")
+    __slots__ = ("_outputs", "_watchers", "log")
 
-    def __init__(self) -> None:
-        self._watchers: list[Callable[[dict[str, Any]], Any]] = []
-        self._streams: list[Callable[[dict[str, Any]], None]] = []
-        self._outputs: list[Callable[[dict[str, Any]], Any]] = []
+    def __init__(self, log: RunEventLog) -> None:
+        self._watchers: list[Watcher] = []
+        self._outputs: list[OutputWriter] = []
+        self.log = log
 
     @property
     def active(self) -> bool:
-        return bool(self._watchers or self._streams or self._outputs)
+        return bool(self._watchers or self._outputs) or self.log.active
 
-    def add_watcher(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+    def add_watcher(self, callback: Watcher) -> Callable[[], None]:
         self._watchers.append(callback)
         return lambda: self._remove(self._watchers, callback)
 
-    def add_stream(self, sink: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        self._streams.append(sink)
-        return lambda: self._remove(self._streams, sink)
-
-    def add_output(self, sink: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
-        self._outputs.append(sink)
-        return lambda: self._remove(self._outputs, sink)
+    def add_output(self, writer: OutputWriter) -> Callable[[], None]:
+        self._outputs.append(writer)
+        return lambda: self._remove(self._outputs, writer)
 
     @staticmethod
     def _remove(items: list[Any], item: Any) -> None:
@@ -59,34 +95,51 @@ class EventBus:
             items.remove(item)
 
     def engine_event(self, run_id: str, kind: str, payload: dict[str, Any]) -> None:
-        for watcher in list(self._watchers):
-            watcher({"type": kind, "payload": payload})
-        if self._streams and kind != "workflow-step-finish":
-            event: dict[str, Any] = {
-                "type": kind,
-                "runId": run_id,
-                "from": "WORKFLOW",
-                "payload": {"stepName": payload.get("id"), **payload}
-                if "id" in payload
-                else payload,
-            }
-            for sink in list(self._streams):
-                sink(event)
+        if self._watchers:
+            for watcher in tuple(self._watchers):
+                watcher({"type": kind, "payload": payload})
+        log = self.log
+        # As Mastra's stream: step-finish is dropped; payloads gain `stepName`.
+        if (
+            kind != "workflow-step-finish"
+            and log.next_seq is not None
+            and (log.recording or log.subscribers)
+        ):
+            log.append(
+                {
+                    "type": kind,
+                    "runId": run_id,
+                    "from": "WORKFLOW",
+                    "payload": {"stepName": payload["id"], **payload}
+                    if "id" in payload
+                    else payload,
+                }
+            )
 
-    def output_event(self, run_id: str, kind: str, payload: dict[str, Any]) -> None:
-        """`writer.write` / `writer.custom` chunks: streams and output writers, not watchers."""
+    def output_event(
+        self, run_id: str, kind: str, payload: dict[str, Any]
+    ) -> Awaitable[Any] | None:
+        """`writer.write` / `writer.custom` chunks: to the log and to output writers, not to
+        watchers. Returns what the writer step awaits (async output writers), if anything."""
         if kind == "__custom__":
             event = {**payload, "runId": run_id, "from": "WORKFLOW"}
-            plain = dict(payload)
+            chunk = dict(payload)
         else:
             event = {"type": kind, "runId": run_id, "from": "USER", "payload": payload}
-            plain = event
-        for sink in list(self._streams):
-            sink(event)
-        for out in list(self._outputs):
-            out(plain)
+            chunk = event
+        log = self.log
+        if log.next_seq is not None and log.active:
+            log.append(event)
+        waits: list[Awaitable[Any]] = []
+        for writer in tuple(self._outputs):
+            returned = writer(chunk)
+            if inspect.isawaitable(returned):
+                waits.append(returned)
+        if not waits:
+            return None
+        return _all(waits)
 
-    def run_event(self, event: dict[str, Any]) -> None:
-        """workflow-start / workflow-finish: synthesized for streams only (as Mastra does)."""
-        for sink in list(self._streams):
-            sink(event)
+
+async def _all(waits: list[Awaitable[Any]]) -> None:
+    for wait in waits:
+        await wait

@@ -18,7 +18,11 @@ from .storage.base import RunRecord, WorkflowStore
 if TYPE_CHECKING:
     from .results import WorkflowResult
 
-__all__ = ["LEASE_MS", "PROCESS_OWNER", "Persistence", "RunPersistence"]
+__all__ = ["LEASE_MS", "PROCESS_OWNER", "RUN_META", "Persistence", "RunPersistence"]
+
+RUN_META = "$run"
+"""The key in a snapshot's `meta` for run-level bookkeeping (not a step): whether the run's
+events are logged (`events`), its trace context (`trace`)."""
 
 Persistence = Literal["step", "finish"]
 """When a run is written: "step" (every step result is durable when the step ends) or
@@ -51,6 +55,7 @@ class RunPersistence:
         "owner",
         "policy",
         "record",
+        "recording",
         "store",
     )
 
@@ -68,6 +73,9 @@ class RunPersistence:
         self._shared: bool = getattr(store, "shared", True)
         # key -> the record object last written by save_step (identity tells what is unsaved)
         self._persisted: dict[str, dict[str, Any]] = {}
+        # True once the run's events are logged: the head says so, so that whichever process
+        # continues the run keeps logging them.
+        self.recording = False
 
     # -- per step -----------------------------------------------------------------------------
     def attach(self, ex: Execution) -> None:
@@ -127,6 +135,10 @@ class RunPersistence:
     ) -> None:
         """Write the head and every step record not yet written. `final` hands the Execution's
         containers over (no copies). `claim` makes it a compare-and-set on the stored version."""
+        if self.recording:
+            run_meta = ex.meta.setdefault(RUN_META, {})
+            if run_meta.get("events") is not True:
+                run_meta["events"] = True
         snap = ex.snapshot(handover=final)
         now = self.clock.now_ms()
         snap["runId"] = self.record.run_id

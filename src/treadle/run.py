@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import logs
 from ._engine.abort import AbortSignal
 from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Emit, Execution
@@ -24,11 +25,11 @@ from .persistence import Persistence, RunDisplacedError, RunPersistence
 from .request_context import RequestContext, as_request_context
 from .results import WorkflowResult
 from .run_recovery import RecoveryMixin
+from .run_streams import StreamsMixin, bound_emitters
 from .storage.base import RunRecord
 
 if TYPE_CHECKING:
-    from .events import EventBus
-    from .stream import WorkflowStream
+    from .events import EventBus, OutputWriter
     from .workflow import Workflow
 from ._engine.outcome import EMPTY
 
@@ -101,7 +102,7 @@ async def open_run(
     return run
 
 
-class Run(RecoveryMixin, Generic[InT, OutT]):
+class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
     """One run of a workflow. Get it from `await workflow.create_run()`."""
 
     def __init__(
@@ -121,6 +122,7 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
         self._bus_: EventBus | None = None
         self._inbox_: EventInbox | None = None
         self._abort: AbortSignal | None = None
+        self._live: Execution | None = None  # the Execution being driven, if any
         self._task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[Any] | None = None  # start_async's task, kept referenced
 
@@ -132,8 +134,16 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
         request_context: RequestContext | Mapping[str, Any] | None = None,
         include_state: bool = False,
         include_resume_labels: bool = False,
+        output_writer: OutputWriter | None = None,
     ) -> WorkflowResult:
-        """Run the workflow from the start and return its result."""
+        """Run the workflow from the start and return its result. `output_writer(chunk)`
+        (sync or async) receives what steps write with `ctx.writer` during this call."""
+        if output_writer is not None:
+            return await self._with_output(
+                output_writer,
+                self.start(input_data, initial_state, request_context, include_state,
+                           include_resume_labels),
+            )  # fmt: skip
         ex = self._prepare_start(input_data, initial_state, request_context)
         if self.workflow.on_start is not None:
             await self._on_start(ex)
@@ -149,61 +159,29 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
         request_context: RequestContext | Mapping[str, Any] | None = None,
         include_state: bool = False,
         include_resume_labels: bool = False,
+        output_writer: OutputWriter | None = None,
     ) -> WorkflowResult:
         """Continue a suspended run at `step` (id, Step, path list, "outer.inner", or omitted
         when exactly one step is suspended) with `resume_data`."""
+        if output_writer is not None:
+            return await self._with_output(
+                output_writer,
+                self.resume(step, resume_data, label, for_each_index, request_context,
+                            include_state, include_resume_labels),
+            )  # fmt: skip
         ex, start, args = await self._prepare_resume(
             step, resume_data, label, for_each_index, request_context
         )
         return await self._drive(ex, start, args, include_state, include_resume_labels)
 
-    def stream(
-        self,
-        input_data: Any = None,
-        initial_state: Any = None,
-        request_context: RequestContext | Mapping[str, Any] | None = None,
-        include_state: bool = False,
-        include_resume_labels: bool = False,
-    ) -> WorkflowStream:
-        """Start the run and stream its events: `async for event in stream`, `await stream.result`."""
-        from .stream import WorkflowStream
-
-        return WorkflowStream(
-            self,
-            lambda: self.start(
-                input_data, initial_state, request_context, include_state, include_resume_labels
-            ),
-        )
-
-    def resume_stream(
-        self,
-        step: Any = None,
-        resume_data: Any = None,
-        label: str | None = None,
-        for_each_index: int | None = None,
-        request_context: RequestContext | Mapping[str, Any] | None = None,
-        include_state: bool = False,
-        include_resume_labels: bool = False,
-    ) -> WorkflowStream:
-        """`resume(...)`, streamed."""
-        from .stream import WorkflowStream
-
-        return WorkflowStream(
-            self,
-            lambda: self.resume(
-                step,
-                resume_data,
-                label,
-                for_each_index,
-                request_context,
-                include_state,
-                include_resume_labels,
-            ),
-        )
-
-    def watch(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
-        """Call `callback(event)` for each engine event (`{type, payload}`); returns unwatch."""
-        return self._bus.add_watcher(callback)
+    async def _with_output(
+        self, writer: OutputWriter, call: Coroutine[Any, Any, WorkflowResult]
+    ) -> WorkflowResult:
+        remove = self._bus.add_output(writer)
+        try:
+            return await call
+        finally:
+            remove()
 
     async def cancel(self) -> None:
         """Cancel the run: the running async step is interrupted at its next await and recorded
@@ -257,14 +235,6 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
 
     # -- internals ----------------------------------------------------------------------------
     @property
-    def _bus(self) -> EventBus:
-        if self._bus_ is None:
-            from .events import EventBus
-
-            self._bus_ = EventBus()
-        return self._bus_
-
-    @property
     def _inbox(self) -> EventInbox:
         if self._inbox_ is None:
             store, name, run_id = self.workflow.store, self.workflow_id, self.run_id
@@ -277,7 +247,7 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
         emit: Emit | None = None
         emit_output: Emit | None = None
         if bus is not None and bus.active:
-            emit, emit_output = _bound_emitters(bus, run_id)
+            emit, emit_output = bound_emitters(bus, run_id)
 
         self._abort = AbortSignal()
         ex = Execution(
@@ -401,6 +371,42 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
     ) -> WorkflowResult:
         self.status = "running"
         self._task = asyncio.current_task()
+        log = await self._open_log(ex)  # None unless the run is streamed (the usual case)
+        self._live = ex
+        logs.install()
+        in_run = logs.current_run.set(logs.LogSink(self.run_id, self.workflow_id, self._log_of))
+        try:
+            result = await self._run_to_end(
+                ex, start, resume, include_state, include_resume_labels, prev
+            )
+        except BaseException as exc:
+            log = log or self._late_log()
+            if log is not None:
+                await self._end_log(log, None, exc)
+            raise
+        else:
+            log = log or self._late_log()
+            if log is not None:
+                await self._end_log(log, result, None)
+        finally:
+            self._live = None
+            logs.current_run.reset(in_run)
+        if log is None:
+            await self._flush_records()
+        wf = self.workflow
+        if wf.on_finish is not None or wf.on_error is not None:
+            await self._callbacks(ex, result)
+        return result
+
+    async def _run_to_end(
+        self,
+        ex: Execution,
+        start: int,
+        resume: ResumeArgs | None,
+        include_state: bool,
+        include_resume_labels: bool,
+        prev: Any,
+    ) -> WorkflowResult:
         try:
             if prev is None:
                 outcome = await run_entries(ex, start, resume)
@@ -437,9 +443,6 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
             ) from exc
         if status == "canceled" and ex.emit is not None:
             ex.emit("workflow-canceled", {})
-        wf = self.workflow
-        if wf.on_finish is not None or wf.on_error is not None:
-            await self._callbacks(ex, result)
         return result
 
     async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
@@ -461,6 +464,45 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
                     "workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id
                 )
 
+    async def _end_log(
+        self, log: Any, result: WorkflowResult | None, exc: BaseException | None
+    ) -> None:
+        try:
+            await self._close_log(log, result, exc)
+        except Exception:
+            # The run's own state is stored; only its event log lags. The events stay queued
+            # and the next write of the log retries them.
+            logger.warning(
+                "run '%s' of workflow '%s': writing its events failed; they stay queued",
+                self.run_id, self.workflow_id, exc_info=True,
+            )  # fmt: skip
+
+    async def _stored_result(self) -> WorkflowResult:
+        """The result of the run as stored (for a stream that follows a run it did not drive)."""
+        record = await self._load()
+        ex = self._execution(
+            None, {}, RequestContext(record.snapshot.get("requestContext") or EMPTY)
+        )
+        ex.restore(record.snapshot)
+        snap = record.snapshot
+        status = record.status
+        if status == "success":
+            outcome = Outcome("success", snap.get("result"))
+        elif status in ("suspended", "canceled"):
+            outcome = Outcome(status)
+        elif status == "failed":
+            outcome = Outcome(
+                "failed",
+                None,
+                RunStateError(str((snap.get("error") or EMPTY).get("message", "workflow failed"))),
+            )
+        else:
+            raise RunStateError(f"run '{self.run_id}' has not ended (status: {status})")
+        result = build_result(ex, outcome, include_state=False, include_resume_labels=False)
+        if status == "failed" and snap.get("error"):
+            result.error = snap["error"]
+        return result
+
     async def _load(self) -> RunRecord:
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
         if record is None:
@@ -468,18 +510,6 @@ class Run(RecoveryMixin, Generic[InT, OutT]):
                 f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"
             )
         return record
-
-
-def _bound_emitters(bus: EventBus, run_id: str) -> tuple[Emit, Emit]:
-    engine_event, output_event = bus.engine_event, bus.output_event
-
-    def emit(kind: str, payload: dict[str, Any]) -> None:
-        engine_event(run_id, kind, payload)
-
-    def emit_output(kind: str, payload: dict[str, Any]) -> None:
-        output_event(run_id, kind, payload)
-
-    return emit, emit_output
 
 
 async def _maybe_await(value: Any) -> Any:

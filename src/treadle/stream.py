@@ -1,39 +1,59 @@
-"""WorkflowStream: a run's events as an async iterator, plus its result, status and usage."""
+"""WorkflowStream: a run's events as an async iterator (live, or replayed from the run's event
+log and then live), plus its result, status and usage."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunStateError
-from .events import WorkflowEvent
+from .event_log import LOG_TYPE, add_usage, zero_usage
+from .events import WorkflowEvent, event_from_dict
 from .results import WorkflowResult
 
 if TYPE_CHECKING:
+    from .event_log import RunEventLog
     from .run import Run
 
-__all__ = ["WorkflowStream"]
+__all__ = ["DEFAULT_BUFFER", "POLL_INTERVAL_S", "WorkflowStream"]
 
-_ZERO_USAGE = {
-    "inputTokens": 0,
-    "outputTokens": 0,
-    "totalTokens": 0,
-    "cachedInputTokens": 0,
-    "cacheCreationInputTokens": 0,
-    "reasoningTokens": 0,
-}
-_END: Any = object()
+DEFAULT_BUFFER = 1024
+"""Events a stream holds for a consumer that has not read them yet. When it is full the engine
+does not wait: the stream stops holding live events and, once the consumer reads again, fetches
+what it missed from the run's event log (nothing is lost, the consumer only lags)."""
+
+POLL_INTERVAL_S = 0.1
+"""How often a stream following a run driven by another process reads the stored log."""
+
+# Event types the live side looks at (the rest go straight to the buffer) and the ones the
+# consumer side decides on (the rest are handed over as they are).
+_NOTABLE = frozenset((LOG_TYPE, "workflow-step-output", "workflow-finish"))
+_MARKERS = frozenset((LOG_TYPE, "workflow-start", "workflow-finish"))
 
 
 class WorkflowStream:
-    """Iterate it for `WorkflowEvent`s (`workflow-start` ... `workflow-finish`); `await
-    stream.result` for the `WorkflowResult`; `stream.status` reads `running` until it ends."""
+    """Iterate it (`async for event in stream`) for `WorkflowEvent`s: `workflow-start`, the
+    step events, `workflow-finish`. `await stream.result` gives the `WorkflowResult`;
+    `stream.status` is `running` until the run ends (or suspends), then its status.
+
+    Every event has `seq`, its position in the run's event log: `run.observe_stream(after=seq)`
+    continues from there, in this process or another one.
+
+    With `close_on_suspend=False` a suspension does not end the stream: it stays open, and a
+    later resume of the run (by any API, in this process) continues feeding it until the run
+    ends.
+    """
 
     def __init__(
         self,
         run: Run[Any, Any],
-        execute: Callable[[], Awaitable[WorkflowResult]],
+        execute: Callable[[], Awaitable[WorkflowResult]] | None,
+        *,
+        close_on_suspend: bool = True,
+        after: int = 0,
+        buffer_size: int = DEFAULT_BUFFER,
     ) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -41,58 +61,257 @@ class WorkflowStream:
             raise RunStateError(
                 "run.stream() starts the run at once: call it from async code (a running loop)"
             ) from None
+        if buffer_size < 1:
+            raise ValueError(f"buffer_size must be at least 1 (got {buffer_size})")
         self.run_id = run.run_id
         self.workflow_id = run.workflow_id
         self.status = "running"
-        self.usage: dict[str, int] = dict(_ZERO_USAGE)
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._events: list[WorkflowEvent] = []
-        self._unsubscribe = run._bus.add_stream(self._push)  # pyright: ignore[reportPrivateUsage]
-        self._push({"type": "workflow-start", "runId": run.run_id, "from": "WORKFLOW",
-                    "payload": {"workflowId": run.workflow_id}})  # fmt: skip
-        self._task: asyncio.Task[WorkflowResult] = loop.create_task(self._drive(execute))
+        self.usage: dict[str, int] = zero_usage()
+        self._run = run
+        self._close_on_suspend = close_on_suspend
+        self._buffer_size = buffer_size
+        self._buffer: deque[tuple[int | None, dict[str, Any]]] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._last_seq = after  # the last seq handed to the consumer
+        self._lagging = execute is None  # observing starts by reading the stored log
+        self._missed_upto = 0
+        self._ended = False  # the terminal event has been seen (live) or produced
+        self._iterating = False
+        self._result: asyncio.Future[WorkflowResult] = loop.create_future()
+        self._result.add_done_callback(_retrieve)
+        log: RunEventLog = run._bus.log  # pyright: ignore[reportPrivateUsage]
+        self._log = log
+        log.recording = True
+        run._p.recording = True  # pyright: ignore[reportPrivateUsage]
+        self._unsubscribe = log.subscribe(self._on_event)
+        self._suspend_gap = False  # a suspension that does not close this stream was passed
+        self._observing = execute is None
+        self._task: asyncio.Task[Any] | None = None
+        if execute is not None:
+            self._task = loop.create_task(self._execute(execute))
+            self._task.add_done_callback(_retrieve)
 
-    def _push(self, event: dict[str, Any]) -> None:
-        self._queue.put_nowait(WorkflowEvent.model_validate(event))
-
-    async def _drive(self, execute: Callable[[], Awaitable[WorkflowResult]]) -> WorkflowResult:
-        try:
-            result = await execute()
-        except BaseException:
-            self.status = "failed"
-            self._unsubscribe()
-            self._queue.put_nowait(_END)
-            raise
-        self.status = result.status
-        payload: dict[str, Any] = {
-            "workflowStatus": result.status,
-            "output": {"usage": dict(self.usage)},
-            "metadata": {},
-        }
-        if result.status == "success":
-            payload["finalWorkflowResult"] = result.result
-        self._push({"type": "workflow-finish", "runId": self.run_id, "from": "WORKFLOW",
-                    "payload": payload})  # fmt: skip
-        self._unsubscribe()
-        self._queue.put_nowait(_END)
-        return result
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def result(self) -> asyncio.Future[WorkflowResult]:
+        """Await it for the run's result (it raises what the run raised)."""
+        if self._observing and not self._iterating:
+            self._drain_in_background()
+        return self._result
 
     @property
-    def result(self) -> asyncio.Task[WorkflowResult]:
-        """Await it for the run's result."""
-        return self._task
+    def full_stream(self) -> AsyncIterator[WorkflowEvent]:
+        return self.__aiter__()
 
     def __aiter__(self) -> AsyncIterator[WorkflowEvent]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[WorkflowEvent]:
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                return
-            self._events.append(item)
-            yield item
+    async def aclose(self) -> None:
+        """Stop following the run (the run itself goes on)."""
+        self._unsubscribe()
+        self._ended = True
+        self._wake()
 
-    @property
-    def full_stream(self) -> AsyncIterator[WorkflowEvent]:
-        return self._iterate()
+    # -- live side (called synchronously by the run's event log) -----------------------------
+    def _on_event(self, seq: int, event: dict[str, Any], outcome: Any) -> None:
+        kind = event["type"]
+        if kind in _NOTABLE:
+            if kind == LOG_TYPE:
+                return
+            if kind == "workflow-step-output":
+                add_usage(self.usage, event)
+            else:  # workflow-finish
+                status = str(_payload(event).get("workflowStatus", "failed"))
+                if status == "suspended" and not self._close_on_suspend:
+                    self.status = "suspended"
+                else:
+                    self._finish(status, outcome)
+        buffer = self._buffer
+        if self._lagging:
+            self._missed_upto = seq
+        elif len(buffer) >= self._buffer_size:
+            self._lagging = True
+            self._missed_upto = seq
+        else:
+            buffer.append((seq, event))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _finish(self, status: str, outcome: Any) -> None:
+        self.status = status
+        self._unsubscribe()
+        self._ended = True
+        if self._result.done():
+            return
+        if isinstance(outcome, WorkflowResult):
+            self._result.set_result(outcome)
+        elif isinstance(outcome, BaseException):
+            self._result.set_exception(outcome)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- drivers ----------------------------------------------------------------------------
+    async def _execute(self, execute: Callable[[], Awaitable[WorkflowResult]]) -> None:
+        try:
+            result = await execute()
+        except BaseException as exc:
+            if not self._ended:
+                # Refused before the run began (bad input, wrong status): no log entries;
+                # this stream still tells its consumer, as Mastra's does.
+                self._local_events(exc)
+            if not self._result.done():
+                self._result.set_exception(exc)
+            raise
+        if not self._result.done() and self._close_on_suspend:
+            self._result.set_result(result)
+
+    def _local_events(self, exc: BaseException) -> None:
+        self._buffer.append(
+            (None, _marker(self, "workflow-start", {"workflowId": self.workflow_id}))
+        )
+        self._buffer.append(
+            (None, _marker(self, "workflow-finish", _failed_finish(self.usage, exc)))
+        )
+        self.status = "failed"
+        self._unsubscribe()
+        self._ended = True
+        self._wake()
+
+    async def _resolve_from_store(self) -> None:
+        """Observing: the run ended before we followed it live; its result is the stored one."""
+        if self._result.done():
+            return
+        try:
+            result = await self._run._stored_result()  # pyright: ignore[reportPrivateUsage]
+        except BaseException as exc:
+            if not self._result.done():
+                self._result.set_exception(exc)
+            return
+        if not self._result.done():
+            self.status = result.status
+            self._result.set_result(result)
+
+    # -- consumer side ----------------------------------------------------------------------
+    async def _iterate(self) -> AsyncIterator[WorkflowEvent]:
+        if self._iterating:
+            raise RunStateError(
+                "this WorkflowStream is already being read (each stream is read once; "
+                "run.observe_stream() gives another reader)"
+            )
+        self._iterating = True
+        buffer = self._buffer
+        try:
+            while True:
+                if buffer:
+                    seq, event = buffer.popleft()
+                    if seq is not None:
+                        if seq <= self._last_seq:
+                            continue  # already delivered from the stored log
+                        self._last_seq = seq
+                    if event["type"] not in _MARKERS:
+                        yield event_from_dict(event, seq)
+                        continue
+                    out = self._deliverable(event)
+                    if out is not None:
+                        yield event_from_dict(event, seq)
+                        if out:
+                            break
+                    continue
+                if self._lagging:
+                    done = False
+                    async for seq, event in self._catch_up():
+                        out = self._deliverable(event)
+                        if out is not None:
+                            yield event_from_dict(event, seq)
+                            if out:
+                                done = True
+                                break
+                    if done:
+                        break
+                    continue
+                if self._ended:
+                    break
+                self._waiter = asyncio.get_running_loop().create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
+        finally:
+            self._unsubscribe()
+        if self._observing:
+            await self._resolve_from_store()
+
+    def _deliverable(self, event: dict[str, Any]) -> bool | None:
+        """None: skip it; False: hand it over; True: hand it over, it ends the stream."""
+        kind = event.get("type")
+        if kind == "workflow-finish":
+            status = _payload(event).get("workflowStatus")
+            if status == "suspended" and not self._close_on_suspend:
+                self._suspend_gap = True
+                return None
+            return True
+        if kind == "workflow-start" and self._suspend_gap:
+            self._suspend_gap = False
+            return None
+        if kind == LOG_TYPE:
+            return None
+        return False
+
+    async def _catch_up(self) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+        """Read what the buffer could not hold (or, observing, what was logged before)."""
+        while True:
+            entries = await self._log.read(self._last_seq, limit=self._buffer_size)
+            self._run._wire_live()  # pyright: ignore[reportPrivateUsage]
+            for seq, event in entries:
+                self._last_seq = seq
+                yield seq, event
+            if len(entries) == self._buffer_size:
+                continue
+            if self._missed_upto > self._last_seq:
+                continue  # appended while we read
+            if self._run._live is not None or self._ended:  # pyright: ignore[reportPrivateUsage]
+                self._lagging = False  # live again: the log appends to our buffer
+                return
+            if not await self._followed_elsewhere():
+                self._lagging = False
+                self._ended = True
+                return
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def _followed_elsewhere(self) -> bool:
+        """True while another process drives the run (its events reach us via the store)."""
+        record = await self._run.workflow.store.load_run(self.workflow_id, self.run_id)
+        return record is not None and record.status in ("running", "waiting", "pending")
+
+    def _drain_in_background(self) -> None:
+        async def drain() -> None:
+            async for _ in self:
+                pass
+
+        asyncio.get_running_loop().create_task(drain())
+
+
+def _payload(event: dict[str, Any]) -> dict[str, Any]:
+    return event.get("payload") or {}
+
+
+def _marker(stream: WorkflowStream, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "runId": stream.run_id, "from": "WORKFLOW", "payload": payload}
+
+
+def _failed_finish(usage: dict[str, int], exc: BaseException) -> dict[str, Any]:
+    return {
+        "workflowStatus": "failed",
+        "output": {"usage": dict(usage)},
+        "metadata": {"error": str(exc), "errorMessage": str(exc)},
+    }
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a failure as seen: the consumer may read only events, never `result`."""
+    if not future.cancelled():
+        future.exception()

@@ -341,6 +341,16 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
 
         return await get_workflow_run_by_id(self, run_id, fields)
 
+    async def get_run_logs(
+        self, run_id: str, *, after: int = 0, limit: int | None = None, level: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The log records kept while run `run_id` executed (any process), oldest first."""
+        from .run_streams import read_run_logs
+
+        return await read_run_logs(
+            self.store, self.id, run_id, after=after, limit=limit, level=level
+        )
+
     async def delete_workflow_run_by_id(self, run_id: str) -> None:
         from .run_queries import delete_workflow_run_by_id
 

@@ -87,11 +87,10 @@ async def test_wait_for_event() -> None:
     # language: JS-only API surface -- engine internals (executionEngine, pubsub, tracing,
     # scorers, agent/tool builders, legacy streams...) have no Python counterpart. Listed: the
     # Mastra members Treadle has (snake_case, or renamed as the spec says).
-    # DIFFERS FROM MASTRA: observe_stream (in the spec) and the run's state/workflow_steps
-    # accessors are missing; see the report.
+    # DIFFERS FROM MASTRA: the run's state/workflow_steps accessors are missing.
     expected["runSurface"] = [
-        "cancel", "resourceId", "restart", "resume", "resumeStream", "runId", "start",
-        "startAsync", "stream", "timeTravel", "watch", "workflowId",
+        "cancel", "observeStream", "resourceId", "restart", "resume", "resumeStream", "runId",
+        "start", "startAsync", "stream", "timeTravel", "timeTravelStream", "watch", "workflowId",
     ]  # fmt: skip
     expected["workflowSurface"] = [
         "branch", "commit", "committed", "component", "createRun", "deleteWorkflowRunById",

@@ -39,10 +39,12 @@ async def test_writer_custom_events() -> None:
     out = (await wf.create_run()).stream(input_data={})
     stream_events = [e async for e in out.full_stream]
 
-    # Mastra's start({outputWriter}) has no Treadle counterpart yet: this run starts without one
-    # and nothing is collected (see the expected edit below).
     written: list[Any] = []
-    result = await (await wf.create_run()).start(input_data={})
+
+    async def writer(chunk: Any) -> None:
+        written.append(chunk)
+
+    result = await (await wf.create_run()).start(input_data={}, output_writer=writer)
 
     watched: list[Any] = []
     run3 = await wf.create_run()
@@ -59,8 +61,4 @@ async def test_writer_custom_events() -> None:
         "watchEvents": watched,
     }
     expected = golden("writer-custom-events")
-    # language: JS-only API surface (feature gap) -- Treadle's start() has no output_writer
-    # yet, so the chunks Mastra hands to outputWriter (the same ones the stream shows, minus
-    # runId/from on custom chunks) are not observed.
-    expected["outputWriterChunks"] = []
     assert canon(obs) == expected

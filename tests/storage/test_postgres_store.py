@@ -473,6 +473,123 @@ async def test_upgrade_from_schema_1(
     assert (loaded.version, loaded.updated_at) == (3, 5)
 
 
+# --- the event log (migration 0003) ------------------------------------------------------------
+
+
+def _events(seqs: range | list[int], kind: str = "workflow-step-result") -> list[Any]:
+    return [
+        (seq, {"type": kind, "runId": "r1", "payload": {"n": seq, "big": 1e300}}) for seq in seqs
+    ]
+
+
+async def _connect(dsn: str) -> Any:
+    import asyncpg
+
+    return await asyncpg.connect(dsn)
+
+
+async def test_upgrade_from_schema_2(
+    make_postgres_store: MakeStore, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema at version 2, with runs written by the store of that version, gains the event
+    log on first use: the runs are kept as they were and start with empty logs."""
+    import treadle.storage.postgres as module
+
+    first_two = module.load_migrations("treadle.storage", "migrations", "postgres")[:2]
+    assert [m.version for m in first_two] == [1, 2]
+    monkeypatch.setattr(module, "load_migrations", lambda *_: first_two)
+    old = make_postgres_store()
+    await old.save_run(_record("r1"))
+    await old.save_step(WF, "r1", "late", {"n": 1}, path_entry="late", updated_at=T0 + 5)
+    await old.save_run(_record("r2", _snapshot("r2", "success")))
+    want = [await old.load_run(WF, run_id) for run_id in ("r1", "r2")]
+    await old.close()
+    monkeypatch.undo()
+    store = make_postgres_store()
+    assert [await store.load_run(WF, run_id) for run_id in ("r1", "r2")] == want
+    for run_id in ("r1", "r2"):
+        assert await store.load_events(WF, run_id) == []
+        assert await store.last_event_seq(WF, run_id) == 0
+    await store.append_events(WF, "r1", _events(range(1, 4)))
+    assert await store.load_events(WF, "r1") == _events(range(1, 4))
+    assert await store.load_events(WF, "r2") == []
+    admin = await _connect(postgres_dsn)
+    try:
+        schema = store.schema
+        rows = await admin.fetch(f'SELECT version FROM "{schema}".treadle_migrations ORDER BY 1')
+        assert [r[0] for r in rows] == [1, 2, 3]
+    finally:
+        await admin.close()
+
+
+async def test_append_events_is_one_statement_and_atomic(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """A batch is one INSERT (one round trip): all of it is written or none of it."""
+    store = make_postgres_store(max_connections=1)
+    await store.save_run(_record("r1"))
+    await store.append_events(WF, "r1", _events([1]))
+    conns = store._idle  # the connection the store keeps
+    assert len(conns) == 1
+    logged: list[str] = []
+    conns[0].add_query_logger(lambda query: logged.append(query.query))
+    await store.append_events(WF, "r1", _events(range(2, 202)))
+    await asyncio.sleep(0)  # asyncpg calls query loggers with loop.call_soon
+    assert len(logged) == 1, logged
+    statement = " ".join(logged[0].split())
+    assert statement.startswith(f'INSERT INTO "{postgres_schema}".treadle_events '), statement
+    assert await store.last_event_seq(WF, "r1") == 201
+    admin = await _connect(postgres_dsn)
+    try:
+        await admin.execute(
+            f'ALTER TABLE "{postgres_schema}".treadle_events'
+            " ADD CONSTRAINT no_seven_hundred CHECK (seq <> 700)"
+        )
+    finally:
+        await admin.close()
+    with pytest.raises(StorageError, match="no_seven_hundred"):
+        await store.append_events(WF, "r1", _events(range(202, 1001)))
+    assert await store.last_event_seq(WF, "r1") == 201
+    assert await store.load_events(WF, "r1", after=200) == _events([201])
+    with pytest.raises(RunNotFoundError):
+        await store.append_events(WF, "nope", _events(range(1, 3)))
+    # an event that is not JSON: ValueError before anything is sent, as SQLiteStore's encoder
+    with pytest.raises(ValueError):
+        await store.append_events(WF, "r1", [(202, {"type": "x", "nan": float("nan")})])
+    with pytest.raises(ValueError):
+        await store.append_events(WF, "r1", [*_events([202]), (203, {"type": "x", "v": {1, 2}})])
+    assert await store.last_event_seq(WF, "r1") == 201
+
+
+async def test_delete_run_takes_entries_appended_while_it_waited(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """An append that commits while delete_run waits for the run's row (the append's foreign
+    key check holds a share lock on it) is deleted with the run: a run re-created under the
+    same id starts with an empty log."""
+    store = make_postgres_store()
+    await store.save_run(_record("r1"))
+    await store.append_events(WF, "r1", _events([1]))
+    other = await _connect(postgres_dsn)
+    try:
+        await other.execute("BEGIN")
+        await other.execute(
+            f'INSERT INTO "{postgres_schema}".treadle_events'
+            " (workflow_name, run_id, seq, type, event) VALUES ($1, 'r1', 2, 'log', '{}')",
+            WF,
+        )
+        deleting = asyncio.create_task(store.delete_run(WF, "r1"))
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # waiting for the other transaction's lock on the run
+        await other.execute("COMMIT")
+        await asyncio.wait_for(deleting, 10)
+    finally:
+        await other.close()
+    await store.save_run(_record("r1"))
+    assert await store.load_events(WF, "r1") == []
+    assert await store.last_event_seq(WF, "r1") == 0
+
+
 def test_import_treadle_does_not_load_asyncpg() -> None:
     code = (
         "import sys, treadle, treadle.storage\n"

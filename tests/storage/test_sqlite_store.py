@@ -242,7 +242,7 @@ async def test_migrations_recorded_once(tmp_path: Path) -> None:
     assert [v for v, _ in recorded] == versions
     assert len({at for _, at in recorded}) >= 1
     tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"runs", "steps", "journal", "signals", "treadle_migrations"} <= tables
+    assert {"runs", "steps", "journal", "signals", "events", "treadle_migrations"} <= tables
     assert "path" not in tables  # moved into the head by 0003
     assert _rows(db, "PRAGMA journal_mode") == [("wal",)]
 
@@ -601,3 +601,108 @@ async def test_save_step_is_one_statement(store: SQLiteStore) -> None:
     assert all(s.startswith("INSERT INTO journal ") for s in statements)
     loaded = await store.load_run(WF, "r1")
     assert loaded is not None and loaded.updated_at == T0 + 1 and loaded.snapshot["value"] == 1
+
+
+# --- the event log (migration 0004) ------------------------------------------------------------
+
+
+def _events(seqs: range | list[int], kind: str = "workflow-step-result") -> list[Any]:
+    return [(seq, {"type": kind, "runId": "r1", "payload": {"n": seq, "é": "🧵"}}) for seq in seqs]
+
+
+async def test_a_0003_file_opens_under_0004_with_empty_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database at schema version 3 (written by the store of that version) gains the events
+    table on first open: every run is kept as it was and starts with an empty log."""
+    db = tmp_path / "old.db"
+    old = [m for m in load_migrations("treadle.storage", "migrations", "sqlite") if m.version <= 3]
+    assert [m.version for m in old] == [1, 2, 3]
+    monkeypatch.setattr(sqlite_sql, "migrations", lambda: old)
+    before = SQLiteStore(db)
+    await before.save_run(_record("r1"))
+    await before.save_step(WF, "r1", "late", {"n": 2}, path_entry="late", updated_at=T0 + 5)
+    await before.save_run(_record("r2", status="success"))
+    want = [await before.load_run(WF, run_id) for run_id in ("r1", "r2")]
+    await before.close()
+    monkeypatch.undo()
+    tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "events" not in tables
+    assert _rows(db, "SELECT max(version) FROM treadle_migrations") == [(3,)]
+    store = SQLiteStore(db)
+    assert [await store.load_run(WF, run_id) for run_id in ("r1", "r2")] == want
+    assert _rows(db, "SELECT max(version) FROM treadle_migrations") == [(4,)]
+    for run_id in ("r1", "r2"):
+        assert await store.load_events(WF, run_id) == []
+        assert await store.last_event_seq(WF, run_id) == 0
+    await store.append_events(WF, "r1", _events(range(1, 4)))
+    assert await store.load_events(WF, "r1") == _events(range(1, 4))
+    assert await store.load_events(WF, "r2") == []
+    await store.delete_run(WF, "r1")  # the foreign key's cascade holds on the migrated file
+    assert _rows(db, "SELECT count(*) FROM events") == [(0,)]
+    await store.close()
+
+
+async def test_append_events_is_one_transaction(store: SQLiteStore) -> None:
+    """A batch is one BEGIN IMMEDIATE ... COMMIT around one executemany (no run lookup); one
+    entry is one autocommit INSERT."""
+    await store.save_run(_record("r1"))
+    await store.append_events(WF, "r1", _events([1]))  # statements prepared, connection open
+    statements: list[str] = []
+    conn = store._conn  # pyright: ignore[reportPrivateUsage]
+    assert conn is not None
+    conn.set_trace_callback(statements.append)
+    try:
+        await store.append_events(WF, "r1", _events(range(2, 202)))
+        batch, statements[:] = list(statements), []
+        await store.append_events(WF, "r1", _events([202]))
+        single = list(statements)
+    finally:
+        conn.set_trace_callback(None)
+    assert batch[0] == "BEGIN IMMEDIATE" and batch[-1] == "COMMIT", batch[:2]
+    inserts = batch[1:-1]
+    assert len(inserts) == 200 and all(s.startswith("INSERT INTO events ") for s in inserts)
+    assert len(single) == 1 and single[0].startswith("INSERT INTO events "), single
+    assert await store.last_event_seq(WF, "r1") == 202
+
+
+async def test_a_failed_batch_writes_nothing(tmp_path: Path) -> None:
+    """An entry failing in the middle of a batch rolls the whole batch back."""
+    db = tmp_path / "t.db"
+    store = SQLiteStore(db)
+    await store.save_run(_record("r1"))
+    await store.append_events(WF, "r1", _events([1]))
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "CREATE TRIGGER no_seven BEFORE INSERT ON events WHEN NEW.seq = 7 "
+        "BEGIN SELECT RAISE(ABORT, 'seven refused'); END"
+    )
+    conn.close()
+    with pytest.raises(StorageError, match="seven refused"):
+        await store.append_events(WF, "r1", _events(range(2, 11)))
+    assert await store.load_events(WF, "r1") == _events([1])
+    assert await store.last_event_seq(WF, "r1") == 1
+    with pytest.raises(TypeError):  # not JSON: refused before anything is written
+        await store.append_events(WF, "r1", [*_events([2]), (3, {"type": "x", "v": {1, 2}})])
+    assert await store.last_event_seq(WF, "r1") == 1
+    await store.append_events(WF, "r1", _events(range(2, 7)))  # the store goes on
+    assert await store.last_event_seq(WF, "r1") == 6
+    await store.close()
+
+
+async def test_append_events_waits_for_a_locked_database(tmp_path: Path) -> None:
+    """A batch appended while another connection holds the write lock is retried and written
+    whole once the lock is released."""
+    db = tmp_path / "t.db"
+    store = SQLiteStore(db, busy_timeout_ms=1, lock_wait_ms=5000)
+    await store.save_run(_record("r1"))
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    task = asyncio.create_task(store.append_events(WF, "r1", _events(range(1, 51))))
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    holder.execute("ROLLBACK")
+    holder.close()
+    await asyncio.wait_for(task, 5)
+    assert await store.load_events(WF, "r1") == _events(range(1, 51))
+    await store.close()

@@ -16,7 +16,8 @@ from .outcome import EMPTY
 __all__ = ["Emit", "Execution", "Persist"]
 
 # emit(type, payload): the run's event sink; None when nobody listens (the common, fast case).
-Emit = Callable[[str, dict[str, Any]], None]
+# emit_output may return an awaitable (async output writers) that the writing step awaits.
+Emit = Callable[[str, dict[str, Any]], Any]
 # persist(key, record, path_entry): make a finished step record durable; None when the run is
 # only written at suspend/finish (in-memory stores, nested workflows, the "finish" policy).
 Persist = Callable[[str, dict[str, Any], "str | None"], Awaitable[None]]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
-from uuid import uuid4
 
 from .._graph.nodes import ForEachEntry
+from .._ids import new_call_id
 from ..context import ConditionContext
 from ..errors import StepExecutionError
 from .error_json import serialize_error
@@ -47,7 +47,7 @@ async def run_foreach(
     ex.context[sid] = record
     ex.suspended_paths.pop(sid, None)
     emit = ex.emit
-    call_id = str(uuid4()) if emit is not None else ""
+    call_id = new_call_id() if emit is not None else ""
     if emit is not None:
         emit("workflow-step-start", {"id": sid, "stepCallId": call_id, **record})
     if not isinstance(items, list):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
-from uuid import uuid4
 
 from pydantic import ValidationError as PydanticValidationError
 
+from .._ids import new_call_id
 from .._schema import format_issues, issues_of
 from ..errors import SchemaValidationError
 from .error_json import serialize_error
@@ -56,7 +56,7 @@ async def run_nested(
 
     wf = cast("Workflow[Any, Any, Any]", step)
     emit = ex.emit if emit_events else None
-    call_id = str(uuid4()) if emit is not None else ""
+    call_id = new_call_id() if emit is not None else ""
     if emit is not None:
         emit("workflow-step-start", {"id": wf.id, "stepCallId": call_id, **record})
     child = Execution(

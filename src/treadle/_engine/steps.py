@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 from typing import Any
-from uuid import uuid4
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
 
+from .._ids import new_call_id
 from .._schema import format_issues, issues_of
 from ..context import StepContext
 from ..errors import NonRetryableError, SchemaValidationError, StepExecutionError
@@ -72,7 +72,7 @@ async def run_step(
     call_id = ""
     sid = step.id
     if emit is not None:
-        call_id = str(uuid4())
+        call_id = new_call_id()
         emit("workflow-step-start", {"id": sid, "stepCallId": call_id, **record})
 
     workflow = ex.workflow

@@ -149,7 +149,7 @@ SELECT_STEPS = f"SELECT key, record FROM steps WHERE {_KEY} ORDER BY seq"
 SELECT_JOURNAL = (
     f"SELECT seq, key, record, path_entry, patch, updated_at FROM journal WHERE {_KEY} ORDER BY seq"
 )
-DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"  # steps, journal and signals cascade
+DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"  # steps, journal, signals, events cascade
 RENEW_LEASE = (
     "UPDATE runs SET lease_owner = ?, lease_until = ? "
     f"WHERE {_KEY} AND (lease_owner IS NULL OR lease_owner = ?)"
@@ -206,7 +206,7 @@ def open_connection(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
         # power loss can lose the last commits but never corrupts the database.
         conn.execute("PRAGMA synchronous = NORMAL")
         # Off by default in SQLite: save_step's journal row checks the run exists, and
-        # deleting a run cascades to its steps, journal and signals.
+        # deleting a run cascades to its steps, journal, signals and event log.
         conn.execute("PRAGMA foreign_keys = ON")
         found = migrations()
         if schema_version(conn) < (found[-1].version if found else 0):

@@ -15,11 +15,11 @@ The snapshot format (plain JSON, `SCHEMA_VERSION` 1) is Mastra's `WorkflowRunSta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["SCHEMA_VERSION", "RunRecord", "WorkflowStore"]
+__all__ = ["SCHEMA_VERSION", "RunEvent", "RunRecord", "WorkflowStore"]
 
 SCHEMA_VERSION = 1
 """Version of the snapshot format. A store refuses to load a record with a higher one
@@ -49,6 +49,10 @@ class RunRecord:
     waiting_event: str | None = None
     lease_owner: str | None = None
     lease_until: int | None = None
+
+
+RunEvent = tuple[int, dict[str, Any]]
+"""One entry of a run's event log: `(seq, event)`, the event a plain-JSON dict with a `type`."""
 
 
 @runtime_checkable
@@ -122,7 +126,8 @@ class WorkflowStore(Protocol):
         ...
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
-        """Remove the run, its step records, path and signals. Deleting a missing run is a no-op."""
+        """Remove the run, its step records, path, signals and event log. Deleting a missing run
+        is a no-op."""
         ...
 
     async def renew_lease(
@@ -144,6 +149,33 @@ class WorkflowStore(Protocol):
 
     async def pop_signal(self, workflow_name: str, run_id: str, name: str) -> tuple[bool, Any]:
         """Take the oldest stored signal `name` of the run: `(True, data)`, or `(False, None)`."""
+        ...
+
+    async def append_events(
+        self, workflow_name: str, run_id: str, events: Sequence[RunEvent]
+    ) -> None:
+        """Append entries to the run's event log (stream events, log records), each with its
+        sequence number; `seq` is unique per run and a reader sees the log in `seq` order.
+        An entry whose `seq` is already stored is skipped, never overwritten: a retried batch is
+        harmless and history cannot be rewritten. Raises `RunNotFoundError` for a missing run.
+        `delete_run` deletes the log with the run."""
+        ...
+
+    async def load_events(
+        self,
+        workflow_name: str,
+        run_id: str,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[RunEvent]:
+        """The run's log entries with `seq > after`, in `seq` order, at most `limit`; with
+        `types`, only entries whose `type` is one of them. A missing run has no entries."""
+        ...
+
+    async def last_event_seq(self, workflow_name: str, run_id: str) -> int:
+        """The highest `seq` in the run's event log; 0 when it is empty or the run is missing."""
         ...
 
     async def close(self) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
-from .base import SCHEMA_VERSION, RunRecord
+from .base import SCHEMA_VERSION, RunEvent, RunRecord
 
 __all__ = ["InMemoryStore"]
 
 
 class _Stored:
-    """One run as the store keeps it: the head, step records by key, the path, signals."""
+    """One run as the store keeps it: the head, step records by key, the path, signals and
+    the event log (entries in `seq` order, and their seqs for bisecting)."""
 
-    __slots__ = ("head", "path", "record", "signals", "steps")
+    __slots__ = ("event_seqs", "events", "head", "path", "record", "signals", "steps")
 
     def __init__(self, record: RunRecord) -> None:
         self.record = record  # columns; record.snapshot is unused here
@@ -23,6 +26,8 @@ class _Stored:
         self.steps: dict[str, dict[str, Any]] = {}
         self.path: list[str] | None = None  # None: the snapshot has no stepExecutionPath yet
         self.signals: list[tuple[str, Any]] = []
+        self.events: list[RunEvent] = []
+        self.event_seqs: list[int] = []
 
 
 def version_conflict(record: RunRecord, expected: int, found: int) -> RunStateError:
@@ -203,6 +208,48 @@ class InMemoryStore:
                 del stored.signals[index]
                 return True, data
         return False, None
+
+    async def append_events(
+        self, workflow_name: str, run_id: str, events: Sequence[RunEvent]
+    ) -> None:
+        stored = self._get(workflow_name, run_id)
+        log, seqs = stored.events, stored.event_seqs
+        for seq, event in events:
+            if not seqs or seq > seqs[-1]:  # the usual case: appended in order
+                log.append((seq, event))
+                seqs.append(seq)
+                continue
+            at = bisect.bisect_left(seqs, seq)
+            if at < len(seqs) and seqs[at] == seq:
+                continue  # stored already: never overwritten
+            log.insert(at, (seq, event))
+            seqs.insert(at, seq)
+
+    async def load_events(
+        self,
+        workflow_name: str,
+        run_id: str,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[RunEvent]:
+        stored = self._runs.get((workflow_name, run_id))
+        if stored is None:
+            return []
+        start = bisect.bisect_right(stored.event_seqs, after)
+        out: list[RunEvent] = []
+        for seq, event in stored.events[start:]:
+            if types is not None and event.get("type") not in types:
+                continue
+            if limit is not None and len(out) >= limit:
+                break
+            out.append((seq, copy.deepcopy(event)))
+        return out
+
+    async def last_event_seq(self, workflow_name: str, run_id: str) -> int:
+        stored = self._runs.get((workflow_name, run_id))
+        return stored.event_seqs[-1] if stored is not None and stored.event_seqs else 0
 
     async def close(self) -> None:
         return None

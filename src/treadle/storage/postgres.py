@@ -4,9 +4,10 @@ Tables (created by the numbered SQL files in `migrations/postgres/`): `treadle_r
 row per run, its columns and its *head* (the snapshot without step records and path, `input`
 included); `treadle_steps` one row per step record; `treadle_path` one row per
 `stepExecutionPath` entry; `treadle_journal` one row per `save_step` since the run's last head
-write (`0002_journal.sql`); `treadle_signals` the pending signals. JSON goes in `json` columns
-(the text as written), not `jsonb`: jsonb turns 1e300 or 1.5e20 into integers and reorders keys,
-while `json` keeps the text, so every value, float or int, comes back as saved.
+write (`0002_journal.sql`); `treadle_signals` the pending signals; `treadle_events` the run's
+event log (`0003_events.sql`, written and read by `EventLog`, in `_postgres_events`). JSON goes
+in `json` columns (the text as written), not `jsonb`: jsonb turns 1e300 or 1.5e20 into integers
+and reorders keys, while `json` keeps the text, so every value, float or int, comes back as saved.
 
 `save_step`, the write of every durable step, is ONE single-row INSERT into the journal: it does
 not touch the run's row, steps or path (the foreign key to `treadle_runs` says whether the run
@@ -40,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import RunNotFoundError, StorageError
+from ._postgres_events import EventLog
 from ._postgres_sql import (
     COUNT,
     DELETE,
@@ -136,7 +138,7 @@ _LOCK_KEY = 0x7472646C
 _MIGRATIONS = ("migrations", "postgres")
 
 
-class PostgresStore:
+class PostgresStore(EventLog):
     """A `WorkflowStore` in PostgreSQL.
 
     `dsn` is a PostgreSQL URI or libpq-style connection string, as asyncpg reads it; tables live

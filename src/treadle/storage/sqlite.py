@@ -34,6 +34,8 @@
 #   ends (success, failed, canceled) and the journal holds a key more than once (a loop), and
 #   when `replace_steps` rewrites the records (then steps and journal are deleted instead). See
 #   `_Journal` for how the store knows about repeated keys without a query.
+# - The per-run event log (`events`, append-only, keyed by the writer's `seq`) is `EventLog`'s,
+#   in `_sqlite_events`: one `executemany` per batch, in one transaction.
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import StorageError
+from ._sqlite_events import EventLog
 from ._sqlite_sql import (
     APPEND_JOURNAL,
     COLUMNS,
@@ -137,7 +140,7 @@ class _Busy(Exception):
     """An attempt found the database locked; the operation is retried."""
 
 
-class SQLiteStore:
+class SQLiteStore(EventLog):
     """A `WorkflowStore` in one SQLite file (or `":memory:"`).
 
     The file is opened, and its schema migrated, on first use; `close()` closes it. Calls run

@@ -1002,6 +1002,11 @@ async def check_unicode_and_nested_json(store: WorkflowStore) -> None:
     _expect_json(data, _TRICKY, "unicode signal data")
 
 
+# --- the event log: its checks live in their own module, which registers them here (after the
+# ones above) through `_check` when imported; it imports the helpers above, so it comes last.
+
+from . import _conformance_events  # noqa: E402, F401  # pyright: ignore[reportUnusedImport]
+
 # --- runner ----------------------------------------------------------------------------------
 
 

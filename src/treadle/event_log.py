@@ -1,0 +1,275 @@
+"""RunEventLog: a run's stream events in order, numbered, fanned out live to its streams and
+written to the store in batches, so a consumer can re-attach from any offset."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, cast
+
+from ._schema import to_plain
+
+if TYPE_CHECKING:
+    from .storage.base import RunEvent, WorkflowStore
+
+__all__ = [
+    "FLUSH_BATCH",
+    "FLUSH_DELAY_S",
+    "LOG_TYPE",
+    "RunEventLog",
+    "Subscriber",
+    "add_usage",
+    "zero_usage",
+]
+
+logger = logging.getLogger("treadle.events")
+
+FLUSH_DELAY_S = 0.05
+"""Events wait at most this long in memory before they are written (a short run's events are
+written once, when it ends; a long step's start is visible to other processes within this)."""
+
+FLUSH_BATCH = 256
+"""A batch this large is written at once, without waiting for the delay."""
+
+LOG_TYPE = "log"
+"""The `type` of log records kept in a run's event log (streams leave them out)."""
+
+# subscriber(seq, event, outcome): outcome is the drive's WorkflowResult (or the exception it
+# raised) on its `workflow-finish`, otherwise None.
+Subscriber = Callable[[int, dict[str, Any], Any], None]
+
+
+class RunEventLog:
+    """One run's event log in this process. `append` is synchronous and cheap (the engine
+    calls it inline); writes to the store happen in the background and on `flush()`.
+
+    Sequence numbers continue the stored log (`open()` reads where it ends), so they grow across
+    resumes, restarts and processes. An entry appended before `open()` (a log record of a run
+    nobody streams) is numbered when it is written.
+    """
+
+    __slots__ = (
+        "_flushing",
+        "_timer",
+        "next_seq",
+        "pending",
+        "recording",
+        "run_id",
+        "store",
+        "subscribers",
+        "usage",
+        "workflow_name",
+    )
+
+    def __init__(self, store: WorkflowStore, workflow_name: str, run_id: str) -> None:
+        self.store = store
+        self.workflow_name = workflow_name
+        self.run_id = run_id
+        self.next_seq: int | None = None
+        self.subscribers: tuple[Subscriber, ...] = ()
+        # Entries not yet written; seq None: numbered when written.
+        self.pending: list[tuple[int | None, dict[str, Any]]] = []
+        # True while this run's events are kept in the store (it was ever streamed).
+        self.recording = False
+        # Token usage reported by agent steps during the current drive (for workflow-finish).
+        self.usage: dict[str, int] = zero_usage()
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Future[None] | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when events have somewhere to go: a live stream or the stored log."""
+        return self.recording or bool(self.subscribers)
+
+    async def open(self) -> None:
+        """Learn where the stored log ends (once per process)."""
+        if self.next_seq is None:
+            last = await self.store.last_event_seq(self.workflow_name, self.run_id)
+            if self.next_seq is None:  # another caller may have opened it meanwhile
+                self.next_seq = last + 1
+                self._number_pending()
+
+    def begin_drive(self) -> None:
+        self.usage = zero_usage()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        # A tuple, replaced on change: appends iterate it without copying.
+        self.subscribers = (*self.subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            self.subscribers = tuple(s for s in self.subscribers if s is not subscriber)
+
+        return unsubscribe
+
+    def append(self, event: dict[str, Any], outcome: Any = None) -> int:
+        """Number `event`, hand it to every subscriber, and queue it for the store. The log
+        must be open. (On every streamed event's path: kept flat.)"""
+        seq = self.next_seq
+        assert seq is not None, "RunEventLog.append before open()"
+        self.next_seq = seq + 1
+        if event["type"] == "workflow-step-output":
+            add_usage(self.usage, event)
+        if self.recording:
+            pending = self.pending
+            pending.append((seq, event))
+            if len(pending) == 1 or len(pending) >= FLUSH_BATCH:
+                self._schedule()
+        for subscriber in self.subscribers:
+            subscriber(seq, event, outcome)
+        return seq
+
+    def append_record(self, event: dict[str, Any]) -> None:
+        """Queue a log record for the store (numbered now if the log is open)."""
+        seq = self.next_seq
+        if seq is not None:
+            self.next_seq = seq + 1
+        self.pending.append((seq, event))
+        self._schedule()
+
+    async def flush(self) -> None:
+        """Write every queued entry; returns when they are stored."""
+        while self.pending or self._flushing is not None:
+            if self._flushing is not None:
+                await asyncio.shield(self._flushing)
+                continue
+            await self._write_batch()
+
+    async def read(
+        self, after: int, limit: int | None = None, types: Collection[str] | None = None
+    ) -> list[RunEvent]:
+        """Stored entries after `after` (everything appended so far is written first)."""
+        await self.flush()
+        return await self.store.load_events(
+            self.workflow_name, self.run_id, after=after, limit=limit, types=types
+        )
+
+    # -- writing --------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        if self._flushing is not None:
+            return  # the running write takes these next
+        if len(self.pending) >= FLUSH_BATCH:
+            self._cancel_timer()
+            asyncio.get_running_loop().create_task(self._background_write())
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_DELAY_S, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.pending and self._flushing is None:
+            asyncio.get_running_loop().create_task(self._background_write())
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _number_pending(self) -> None:
+        if self.next_seq is None or all(seq is not None for seq, _ in self.pending):
+            return
+        numbered: list[tuple[int | None, dict[str, Any]]] = []
+        for seq, event in self.pending:
+            if seq is None:
+                seq = self.next_seq
+                self.next_seq += 1
+            numbered.append((seq, event))
+        self.pending = numbered
+
+    async def _background_write(self) -> None:
+        try:
+            await self._write_batch()
+        except Exception:
+            # Kept queued; the next append or the run's final flush tries again (and raises).
+            logger.warning(
+                "run '%s' of workflow '%s': writing its events failed; will retry",
+                self.run_id, self.workflow_name, exc_info=True,
+            )  # fmt: skip
+
+    async def _append(self, batch: list[tuple[int | None, dict[str, Any]]]) -> None:
+        # Events are plain JSON by construction (the writer converts what steps write), so
+        # they are stored as they are; should anything else slip in, convert and retry once.
+        numbered = cast("list[RunEvent]", batch)  # every seq is set once the log is open
+        try:
+            await self.store.append_events(self.workflow_name, self.run_id, numbered)
+        except (TypeError, ValueError):
+            await self.store.append_events(self.workflow_name, self.run_id, _plain(batch))
+
+    async def _write_batch(self) -> None:
+        if self._flushing is not None or not self.pending:
+            return
+        self._cancel_timer()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flushing = done
+        try:
+            await self.open()
+            self._number_pending()
+            batch, self.pending = self.pending, []
+            try:
+                await self._append(batch)
+            except BaseException:
+                self.pending[:0] = batch  # kept for the next attempt: nothing is dropped
+                raise
+        finally:
+            self._flushing = None
+            done.set_result(None)
+            if self.pending and self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(FLUSH_DELAY_S, self._on_timer)
+
+
+def _plain(batch: list[tuple[int | None, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """The batch as plain JSON, converted in one call (writer payloads may hold models,
+    datetimes...); an event with a value that has no JSON form keeps its type and says so."""
+    try:
+        converted: list[Any] = to_plain([event for _, event in batch])
+    except Exception:
+        converted = [_plain_event(event) for _, event in batch]
+    return [
+        (seq, event) for (seq, _), event in zip(batch, converted, strict=True) if seq is not None
+    ]
+
+
+def _plain_event(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return to_plain(event)
+    except Exception as exc:
+        return {"type": event.get("type"), "unserializable": f"{type(exc).__name__}: {exc}"}
+
+
+def zero_usage() -> dict[str, int]:
+    return {
+        "inputTokens": 0,
+        "outputTokens": 0,
+        "totalTokens": 0,
+        "cachedInputTokens": 0,
+        "cacheCreationInputTokens": 0,
+        "reasoningTokens": 0,
+    }
+
+
+def add_usage(usage: dict[str, int], event: dict[str, Any]) -> None:
+    """Agent steps report token usage in their `finish` output chunk (Mastra's rule)."""
+    payload: dict[str, Any] = event.get("payload") or {}
+    output: Any = payload.get("output")
+    if not isinstance(output, dict):
+        return
+    chunk = cast("dict[str, Any]", output)
+    if chunk.get("type") != "finish":
+        return
+    inner: Any = chunk.get("payload")
+    if not isinstance(inner, dict):
+        return
+    body = cast("dict[str, Any]", inner)
+    found: Any = body.get("usage")
+    if found is None:
+        nested: Any = body.get("output")
+        found = cast("dict[str, Any]", nested).get("usage") if isinstance(nested, dict) else None
+    if not isinstance(found, dict):
+        return
+    aliases = {"promptTokens": "inputTokens", "completionTokens": "outputTokens"}
+    for key, value in cast("dict[str, Any]", found).items():
+        name = aliases.get(key, key)
+        if name in usage and isinstance(value, int | float | str):
+            try:
+                usage[name] += int(value)
+            except ValueError:
+                continue
