@@ -275,6 +275,15 @@ async def main(command: str, spec: str, args: dict[str, Any]) -> None:
             run = await app.get_workflow("chain5").create_run()
             emit("run", run_id=run.run_id)
             await run_or_error(run.start(input_data={"n": args["n"]}))
+        elif command == "chain-stream-crash":
+            BLOCK_AT_S3 = True
+            run = await app.get_workflow("chain5").create_run()
+            emit("run", run_id=run.run_id)
+            async for event in run.stream(input_data={"n": args["n"]}):
+                emit("streamed", seq=event.seq, type=event.type)
+            emit("unexpected", why="the stream ended although s3 blocks")
+        elif command == "observe-restart":
+            await observe_restart(store, args)
         elif command == "restart":
             run = await app.get_workflow(args["workflow"]).create_run(run_id=args["run_id"])
             await run_or_error(run.restart(force=bool(args.get("force"))))
@@ -351,6 +360,28 @@ async def recover(store: Any, args: dict[str, Any]) -> None:
             await asyncio.sleep(0.05)  # the wake time and the lease are time-based: poll
         await app.scheduler.wait_idle()
         emit("recovered", run=got)
+    finally:
+        await app.scheduler.stop()
+
+
+async def observe_restart(store: Any, args: dict[str, Any]) -> None:
+    """Follow a run with observe_stream() (what is logged, then live) while an app started with
+    restart_active_runs continues it in this process; print every event observed."""
+    app = app_for(store, restart_active_runs=True, scheduler_poll_ms=50)
+    run = await app.get_workflow(args["workflow"]).create_run(run_id=args["run_id"])
+    observed: list[dict[str, Any]] = []
+
+    async def follow() -> None:
+        async for event in run.observe_stream(after=args.get("after", 0)):
+            observed.append(
+                {"seq": event.seq, "type": event.type, "step": (event.payload or {}).get("id")}
+            )
+
+    follower = asyncio.get_running_loop().create_task(follow())
+    await app.start()
+    try:
+        await asyncio.wait_for(follower, args.get("timeout_s", 20))
+        emit("observed", events=observed, status=run.status)
     finally:
         await app.scheduler.stop()
 
