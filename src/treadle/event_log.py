@@ -52,6 +52,7 @@ class RunEventLog:
     __slots__ = (
         "_flushing",
         "_timer",
+        "drive_open",
         "next_seq",
         "pending",
         "recording",
@@ -74,6 +75,9 @@ class RunEventLog:
         self.recording = False
         # Token usage reported by agent steps during the current drive (for workflow-finish).
         self.usage: dict[str, int] = zero_usage()
+        # True from a drive's `workflow-start` to its `workflow-finish`: engine events are
+        # logged only then, so every logged drive is bracketed by the two.
+        self.drive_open = False
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Future[None] | None = None
 

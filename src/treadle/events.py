@@ -34,30 +34,34 @@ _FIELDS = {"type": "type", "runId": "run_id", "from": "from_", "payload": "paylo
 _STANDARD_SET = frozenset(("type", "run_id", "from_", "payload"))
 
 
+_new_event = WorkflowEvent.__new__
+_set = object.__setattr__
+
+
 def event_from_dict(event: dict[str, Any], seq: int | None) -> WorkflowEvent:
     """Build without validation: events are made by the engine (or read back from the store,
     which wrote what the engine made). A stream builds one per event it hands over."""
     get = event.get
-    values = {
-        "type": event["type"],
-        "run_id": get("runId"),
-        "from_": get("from"),
-        "payload": get("payload"),
-        "data": get("data"),
-        "seq": seq,
-    }
-    extra: dict[str, Any]
+    made = _new_event(WorkflowEvent)
+    _set(
+        made,
+        "__dict__",
+        {
+            "type": event["type"],
+            "run_id": get("runId"),
+            "from_": get("from"),
+            "payload": get("payload"),
+            "data": get("data"),
+            "seq": seq,
+        },
+    )
     if event.keys() == _STANDARD:  # the common shape: one comparison, no loop
-        fields_set: set[str] = set(_STANDARD_SET)
-        extra = {}
+        _set(made, "__pydantic_fields_set__", set(_STANDARD_SET))
+        _set(made, "__pydantic_extra__", {})
     else:
-        fields_set = {_FIELDS[k] for k in event if k in _FIELDS}
-        extra = {k: v for k, v in event.items() if k not in _FIELDS}
-    made = WorkflowEvent.__new__(WorkflowEvent)
-    object.__setattr__(made, "__dict__", values)
-    object.__setattr__(made, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(made, "__pydantic_extra__", extra)
-    object.__setattr__(made, "__pydantic_private__", None)
+        _set(made, "__pydantic_fields_set__", {_FIELDS[k] for k in event if k in _FIELDS})
+        _set(made, "__pydantic_extra__", {k: v for k, v in event.items() if k not in _FIELDS})
+    _set(made, "__pydantic_private__", None)
     return made
 
 
@@ -100,11 +104,7 @@ class EventBus:
                 watcher({"type": kind, "payload": payload})
         log = self.log
         # As Mastra's stream: step-finish is dropped; payloads gain `stepName`.
-        if (
-            kind != "workflow-step-finish"
-            and log.next_seq is not None
-            and (log.recording or log.subscribers)
-        ):
+        if kind != "workflow-step-finish" and log.drive_open and (log.recording or log.subscribers):
             log.append(
                 {
                     "type": kind,
@@ -128,7 +128,7 @@ class EventBus:
             event = {"type": kind, "runId": run_id, "from": "USER", "payload": payload}
             chunk = event
         log = self.log
-        if log.next_seq is not None and log.active:
+        if log.drive_open and log.active:
             log.append(event)
         waits: list[Awaitable[Any]] = []
         for writer in tuple(self._outputs):

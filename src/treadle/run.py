@@ -9,7 +9,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from . import logs
+from . import logs, tracing
 from ._engine.abort import AbortSignal
 from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Emit, Execution
@@ -264,6 +264,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
             emit_output=emit_output,
             events=self._inbox,
         )
+        ex.tracer = tracing.active  # None unless treadle.otel's instrumentor is on
         self._p.attach(ex)
         return ex
 
@@ -389,7 +390,8 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
             if log is not None:
                 await self._end_log(log, result, None)
         finally:
-            self._live = None
+            if self._live is ex:  # a resume may have begun a new drive meanwhile
+                self._live = None
             logs.current_run.reset(in_run)
         if log is None:
             await self._flush_records()

@@ -12,6 +12,7 @@ from ._engine.outcome import EMPTY, Outcome, ResumeArgs
 from ._engine.resume import entry_index_of, waiting_entry
 from ._graph.nodes import WaitForEventEntry, entry_steps
 from .errors import RunStateError
+from .persistence import RUN_META
 from .request_context import RequestContext, as_request_context
 from .results import WorkflowResult
 from .storage.base import RunRecord
@@ -168,7 +169,7 @@ class RecoveryMixin:
         ex = self._execution(snap.get("context", EMPTY).get("input"), state, rc)
         ex.restore(snap)
         ex.state = state
-        keep: set[str] = set()
+        keep: set[str] = {RUN_META}  # run-level bookkeeping (trace context...) stays
         for entry in self.workflow.entries[:idx]:
             keep.update(s.id for s in entry_steps(entry))
             keep.add(getattr(entry, "id", ""))

@@ -171,6 +171,27 @@ class StreamsMixin:
         if ex is not None and ex.emit is None and self._bus.active:
             ex.emit, ex.emit_output = bound_emitters(self._bus, self.run_id)
 
+    async def _attach_log(self) -> None:
+        """A stream follows the run: if a drive that began unstreamed is under way, its log
+        starts now (`workflow-start`, then its events from the next step on, then its
+        `workflow-finish`), so the stream has something to follow and an end."""
+        ex = self._live
+        if ex is not None:
+            log = self._bus.log
+            if not log.drive_open and log.active:
+                await log.open()
+                if self._live is ex and not log.drive_open and log.active:
+                    self._start_drive_log(log)
+        self._wire_live()
+
+    def _start_drive_log(self, log: RunEventLog) -> None:
+        log.begin_drive()
+        log.drive_open = True
+        log.append(
+            {"type": "workflow-start", "runId": self.run_id, "from": "WORKFLOW",
+             "payload": {"workflowId": self.workflow_id}}
+        )  # fmt: skip
+
     def _log_of(self) -> RunEventLog:
         return self._bus.log
 
@@ -200,7 +221,7 @@ class StreamsMixin:
     def _late_log(self) -> RunEventLog | None:
         """The log, when a stream began following the run during this drive."""
         bus = self._bus_
-        if bus is not None and bus.log.active and bus.log.next_seq is not None:
+        if bus is not None and bus.log.drive_open:
             return bus.log
         return None
 
@@ -220,11 +241,7 @@ class StreamsMixin:
         await log.open()
         if ex.emit is None:
             ex.emit, ex.emit_output = bound_emitters(bus, self.run_id)
-        log.begin_drive()
-        log.append(
-            {"type": "workflow-start", "runId": self.run_id, "from": "WORKFLOW",
-             "payload": {"workflowId": self.workflow_id}}
-        )  # fmt: skip
+        self._start_drive_log(log)
         return log
 
     async def _close_log(
@@ -244,6 +261,7 @@ class StreamsMixin:
             payload["metadata"] = {"error": serialize_error(exc), "errorMessage": message}
         event = {"type": "workflow-finish", "runId": self.run_id, "from": "WORKFLOW",
                  "payload": payload}  # fmt: skip
+        log.drive_open = False
         log.append(event, result if result is not None else exc)
         await log.flush()
 

@@ -76,7 +76,9 @@ class WorkflowStream:
         self._lagging = execute is None  # observing starts by reading the stored log
         self._missed_upto = 0
         self._ended = False  # the terminal event has been seen (live) or produced
+        self._end_seq: int | None = None  # the seq of that event, when seen live
         self._iterating = False
+        self._want_result = False  # observing: `result` was asked for
         self._result: asyncio.Future[WorkflowResult] = loop.create_future()
         self._result.add_done_callback(_retrieve)
         log: RunEventLog = run._bus.log  # pyright: ignore[reportPrivateUsage]
@@ -95,8 +97,10 @@ class WorkflowStream:
     @property
     def result(self) -> asyncio.Future[WorkflowResult]:
         """Await it for the run's result (it raises what the run raised)."""
-        if self._observing and not self._iterating:
-            self._drain_in_background()
+        if self._observing and not self._result.done():
+            self._want_result = True
+            if not self._iterating:
+                self._drain_in_background()
         return self._result
 
     @property
@@ -125,6 +129,7 @@ class WorkflowStream:
                 if status == "suspended" and not self._close_on_suspend:
                     self.status = "suspended"
                 else:
+                    self._end_seq = seq
                     self._finish(status, outcome)
         buffer = self._buffer
         if self._lagging:
@@ -204,6 +209,7 @@ class WorkflowStream:
             )
         self._iterating = True
         buffer = self._buffer
+        completed = False
         try:
             while True:
                 if buffer:
@@ -225,6 +231,8 @@ class WorkflowStream:
                     done = False
                     async for seq, event in self._catch_up():
                         out = self._deliverable(event)
+                        if out and self._observing and await self._continued_after(seq):
+                            out = False  # replaying a drive the run went on from
                         if out is not None:
                             yield event_from_dict(event, seq)
                             if out:
@@ -240,8 +248,16 @@ class WorkflowStream:
                     await self._waiter
                 finally:
                     self._waiter = None
+            completed = True
         finally:
-            self._unsubscribe()
+            if completed or self._ended or self._result.done():
+                self._unsubscribe()
+            else:
+                # Left early (a `break`, a cancelled reader): the stream goes on following the
+                # run, so `result` and `status` still come.
+                self._iterating = False
+                if self._want_result:
+                    self._drain_in_background()
         if self._observing:
             await self._resolve_from_store()
 
@@ -261,11 +277,19 @@ class WorkflowStream:
             return None
         return False
 
+    async def _continued_after(self, seq: int) -> bool:
+        """Observing: the `workflow-finish` at `seq` would end the stream, but the log goes on
+        after it (the run was resumed, or time-travelled, since): an observer replaying the run
+        goes on to where the run is now. (Not for the finish this stream saw live.)"""
+        if seq == self._end_seq:
+            return False
+        return bool(await self._log.read(seq, limit=1))
+
     async def _catch_up(self) -> AsyncIterator[tuple[int, dict[str, Any]]]:
         """Read what the buffer could not hold (or, observing, what was logged before)."""
         while True:
             entries = await self._log.read(self._last_seq, limit=self._buffer_size)
-            self._run._wire_live()  # pyright: ignore[reportPrivateUsage]
+            await self._run._attach_log()  # pyright: ignore[reportPrivateUsage]
             for seq, event in entries:
                 self._last_seq = seq
                 yield seq, event
@@ -280,19 +304,40 @@ class WorkflowStream:
                 self._lagging = False
                 self._ended = True
                 return
-            await asyncio.sleep(POLL_INTERVAL_S)
+            # Read the store again after a while, or at once when this process appends.
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait((waiter,), timeout=POLL_INTERVAL_S)
+            finally:
+                self._waiter = None
 
     async def _followed_elsewhere(self) -> bool:
-        """True while another process drives the run (its events reach us via the store)."""
+        """True while another process drives the run (its events reach us via the store), or
+        while the run is suspended and this stream outlives suspensions."""
         record = await self._run.workflow.store.load_run(self.workflow_id, self.run_id)
-        return record is not None and record.status in ("running", "waiting", "pending")
+        if record is None:
+            return False
+        if record.status == "suspended":
+            return not self._close_on_suspend
+        return record.status in ("running", "waiting", "pending")
 
     def _drain_in_background(self) -> None:
-        async def drain() -> None:
-            async for _ in self:
-                pass
+        if self._task is not None and not self._task.done():
+            return  # already draining
 
-        asyncio.get_running_loop().create_task(drain())
+        async def drain() -> None:
+            if self._iterating:
+                return  # a reader came first: it resolves `result` (or drains when it stops)
+            try:
+                async for _ in self:
+                    pass
+            except Exception as exc:  # e.g. the store could not be read: `result` says so
+                if not self._result.done():
+                    self._result.set_exception(exc)
+                raise
+
+        self._task = asyncio.get_running_loop().create_task(drain())
+        self._task.add_done_callback(_retrieve)
 
 
 def _payload(event: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,8 @@ class StepSpan(Protocol):
         ...
 
     def end(self, record: dict[str, Any], outcome: Outcome, attempt: int) -> None:
-        """The step ended: `record` is its step result, `attempt` run_step's retry counter."""
+        """The step ended: `record` is its step result, `attempt` its count of failed attempts
+        (run_step's retry counter)."""
         ...
 
 

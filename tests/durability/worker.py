@@ -369,18 +369,17 @@ async def observe_restart(store: Any, args: dict[str, Any]) -> None:
     restart_active_runs continues it in this process; print every event observed."""
     app = app_for(store, restart_active_runs=True, scheduler_poll_ms=50)
     run = await app.get_workflow(args["workflow"]).create_run(run_id=args["run_id"])
-    observed: list[dict[str, Any]] = []
 
-    async def follow() -> None:
-        async for event in run.observe_stream(after=args.get("after", 0)):
-            observed.append(
-                {"seq": event.seq, "type": event.type, "step": (event.payload or {}).get("id")}
-            )
+    async def follow() -> list[dict[str, Any]]:
+        return [
+            {"seq": event.seq, "type": event.type, "step": (event.payload or {}).get("id")}
+            async for event in run.observe_stream(after=args.get("after", 0))
+        ]
 
     follower = asyncio.get_running_loop().create_task(follow())
     await app.start()
     try:
-        await asyncio.wait_for(follower, args.get("timeout_s", 20))
+        observed = await asyncio.wait_for(follower, args.get("timeout_s", 20))
         emit("observed", events=observed, status=run.status)
     finally:
         await app.scheduler.stop()

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
+from ..logs import current_step
+
 __all__ = ["gather_eager"]
 
 T = TypeVar("T")
@@ -50,6 +52,9 @@ async def gather_eager(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
     """
     results: list[Any] = [None] * len(coros)
     waiting: list[tuple[int, asyncio.Task[Any]]] = []
+    # A child's first part runs in this context: what it sets there (the step id of log
+    # records) is handed to its task, then taken back from this context.
+    outer_step = current_step.get()
     for index, coro in enumerate(coros):
         try:
             first = coro.send(None)
@@ -63,6 +68,7 @@ async def gather_eager(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
                 task.cancel()
             raise
         waiting.append((index, asyncio.ensure_future(_drive(coro, first))))
+        current_step.set(outer_step)
     if waiting:
         done = await asyncio.gather(*(task for _, task in waiting))
         for (index, _), value in zip(waiting, done, strict=True):

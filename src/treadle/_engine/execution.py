@@ -10,6 +10,7 @@ from .abort import AbortSignal
 from .clock import Clock
 
 if TYPE_CHECKING:
+    from ..tracing import Tracer
     from ..workflow import Workflow
 from .outcome import EMPTY
 
@@ -47,8 +48,10 @@ class Execution:
         "resource_id",
         "resume_labels",
         "run_id",
+        "span",
         "state",
         "suspended_paths",
+        "tracer",
         "validate_inputs",
         "waits",
         "workflow",
@@ -96,6 +99,10 @@ class Execution:
         self.waits: Any = None
         # True when `state` or `meta` changed since the last durable write of the head.
         self.dirty = False
+        # Tracing (treadle.tracing): None when off, the common case. `span` is the tracer's
+        # state for this level (where new spans hang); nested levels inherit `tracer`.
+        self.tracer: Tracer | None = None
+        self.span: Any = None
 
     def snapshot(self, *, handover: bool = False) -> dict[str, Any]:
         """The state as plain JSON. `handover=True` gives away this Execution's own containers

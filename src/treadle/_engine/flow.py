@@ -50,6 +50,8 @@ async def run_entries(
     ex: Execution, start: int = 0, resume: ResumeArgs | None = None, prev: Any = _FROM_CONTEXT
 ) -> Outcome:
     """Run entries from `start`; `prev` (default: derived from stored results) feeds the first."""
+    if ex.tracer is not None and ex.span is None:  # traced: the run span opens, then we walk
+        return await ex.tracer.run(ex, run_entries(ex, start, resume, prev))
     entries = ex.workflow.entries
     if prev is _FROM_CONTEXT:
         prev = ex.context["input"] if start == 0 else entry_output(entries[start - 1], ex.context)
@@ -92,10 +94,17 @@ def _checked_result(ex: Execution, value: Any) -> Outcome:
 
 
 async def _run_entry(
-    ex: Execution, idx: int, entry: Entry, prev: Any, resume: ResumeArgs | None
+    ex: Execution,
+    idx: int,
+    entry: Entry,
+    prev: Any,
+    resume: ResumeArgs | None,
+    in_span: bool = False,
 ) -> Outcome:
     if isinstance(entry, StepEntry | MappingEntry):
         return await _single(ex, idx, entry.step, prev, resume)
+    if ex.tracer is not None and not in_span:  # a block's span around its steps' spans
+        return await ex.tracer.entry(ex, entry, _run_entry(ex, idx, entry, prev, resume, True))
     if isinstance(entry, ParallelEntry):
         return await _parallel(ex, idx, entry.steps, prev, resume, entry.steps)
     if isinstance(entry, ConditionalEntry):
@@ -198,16 +207,22 @@ async def _conditional(
         ran = tuple(s for s in entry.steps if s.id in ex.context)
         return await _parallel(ex, idx, ran, prev, resume, ran)
     chosen: list[Step[Any, Any]] = []
+    tracer = ex.tracer
     for position, (condition, step) in enumerate(zip(entry.conditions, entry.steps, strict=True)):
+        evaluation = None if tracer is None else tracer.condition(ex, position, step.id)
         try:
             matched = await call_user_fn(condition, ConditionContext(ex, prev))
         except Exception as exc:
+            if evaluation is not None:
+                evaluation.end(None, exc)
             error = ConditionError(
                 f"Branch condition #{position + 1} (for step '{step.id}') raised: {exc}",
                 details={"stepId": step.id, "condition": position},
             )
             error.__cause__ = exc
             return Outcome("failed", None, error)
+        if evaluation is not None:
+            evaluation.end(bool(matched))
         if matched:
             chosen.append(step)
     if not chosen:

@@ -14,7 +14,10 @@ from .execution import Emit, Execution
 from .outcome import EMPTY, Outcome, ResumeArgs
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from ..step import Step
+    from ..tracing import StepSpan
     from ..workflow import Workflow
 
 __all__ = ["child_suspended_paths", "run_nested"]
@@ -51,10 +54,13 @@ async def run_nested(
     resume: ResumeArgs | None,
     emit_events: bool,
     holder: dict[str, Any] | None = None,
+    foreach_index: int | None = None,
 ) -> Outcome:
     from .flow import run_entries
 
     wf = cast("Workflow[Any, Any, Any]", step)
+    tracer = ex.tracer
+    span = None if tracer is None else tracer.step(ex, wf, foreach_index)
     emit = ex.emit if emit_events else None
     call_id = new_call_id() if emit is not None else ""
     if emit is not None:
@@ -74,6 +80,7 @@ async def run_nested(
         events=ex.events,
     )
     child.validate_inputs = ex.validate_inputs
+    child.tracer = tracer
     outcome: Outcome
     if holder is None:
         holder = ex.meta.setdefault(wf.id, {})
@@ -84,7 +91,7 @@ async def run_nested(
             paths = child_suspended_paths(child)
             resume = ResumeArgs(resume.data, list(paths[0]) if paths else [], resume.foreach_index)
         start = child.suspended_paths[resume.rest[0]][0]
-        outcome = await run_entries(child, start, resume)
+        outcome = await _walk(child, run_entries(child, start, resume), span)
     else:
         try:
             if ex.validate_inputs:
@@ -104,7 +111,7 @@ async def run_nested(
                 ),
             )
         else:
-            outcome = await run_entries(child)
+            outcome = await _walk(child, run_entries(child), span)
     ex.state.update(child.state)
     ex.dirty = True
     meta: dict[str, Any] = {"nested": child.snapshot()}
@@ -132,6 +139,8 @@ async def run_nested(
         record.update(status="canceled", endedAt=now)
     holder.pop("paths", None)  # the holder may also carry a loop's counter: keep other keys
     holder.update(meta)
+    if span is not None:
+        span.end(record, outcome, 0)
     if emit is not None:
         if status == "suspended":
             emit("workflow-step-suspended", {"id": wf.id, "stepCallId": call_id, **record})
@@ -139,3 +148,12 @@ async def run_nested(
             emit("workflow-step-result", {"id": wf.id, "stepCallId": call_id, **record})
             emit("workflow-step-finish", {"id": wf.id, "stepCallId": call_id, "metadata": {}})
     return outcome
+
+
+async def _walk(
+    child: Execution, walk: Coroutine[Any, Any, Outcome], span: StepSpan | None
+) -> Outcome:
+    """The nested level's entries, inside its own run span when traced."""
+    if span is None or child.tracer is None:
+        return await walk
+    return await child.tracer.run(child, walk, span)

@@ -14,6 +14,7 @@ from .._ids import new_call_id
 from .._schema import format_issues, issues_of
 from ..context import StepContext
 from ..errors import NonRetryableError, SchemaValidationError, StepExecutionError
+from ..logs import current_step
 from ..step import Step
 from .error_json import serialize_error
 from .execution import Execution
@@ -66,8 +67,12 @@ async def run_step(
     if step.component == "WORKFLOW":
         from .nested import run_nested
 
-        return await run_nested(ex, step, input_value, record, resume, emit_events, meta)
+        return await run_nested(
+            ex, step, input_value, record, resume, emit_events, meta, foreach_index
+        )
 
+    tracer = ex.tracer
+    span = None if tracer is None else tracer.step(ex, step, foreach_index)
     emit = ex.emit if emit_events else None
     call_id = ""
     sid = step.id
@@ -109,12 +114,21 @@ async def run_step(
                         "WORKFLOW_STEP_REQUEST_CONTEXT_VALIDATION_FAILED",
                     ) from None
             ctx = StepContext(ex, step, value, resume_data, suspend_data, attempt)
-            if step._is_async:  # pyright: ignore[reportPrivateUsage]
-                raw = await fn(ctx)
-            else:
-                raw = await asyncio.to_thread(fn, ctx)
-                if inspect.isawaitable(raw):
-                    raw = await raw
+            # Log records made by the step name it. Restored by value, not by token: a step
+            # started eagerly (parallel) begins in its parent's context and ends in its task's.
+            outer_step = current_step.get()
+            current_step.set(sid)
+            try:
+                if span is not None:
+                    raw = await span.call(fn, ctx, step._is_async)  # pyright: ignore[reportPrivateUsage]
+                elif step._is_async:  # pyright: ignore[reportPrivateUsage]
+                    raw = await fn(ctx)
+                else:
+                    raw = await asyncio.to_thread(fn, ctx)
+                    if inspect.isawaitable(raw):
+                        raw = await raw
+            finally:
+                current_step.set(outer_step)
             if out_schema.is_any:
                 output = _plain_output(step, out_schema, raw)
             else:
@@ -151,6 +165,8 @@ async def run_step(
                 )
             if emit is not None:
                 emit("workflow-step-suspended", {"id": sid, "stepCallId": call_id, **record})
+            if span is not None:
+                span.end(record, outcome, attempt)
             return outcome
         except BailSignal as sig:
             record["status"] = "success"
@@ -171,6 +187,8 @@ async def run_step(
         except Exception as exc:
             attempt += 1
             if attempt < attempts and not isinstance(exc, NonRetryableError):
+                if span is not None:
+                    span.retry(exc, attempt)
                 delay = workflow.retry_config.delay_ms
                 if delay > 0:
                     await ex.clock.sleep(delay)
@@ -180,6 +198,8 @@ async def run_step(
             record["endedAt"] = ex.clock.now_ms()
             outcome = Outcome("failed", None, exc)
             break
+    if span is not None:  # an exception escaping above leaves it to the run span to end it
+        span.end(record, outcome, attempt)
     if emit is not None:
         emit("workflow-step-result", {"id": sid, "stepCallId": call_id, **record})
         emit("workflow-step-finish", {"id": sid, "stepCallId": call_id, "metadata": {}})

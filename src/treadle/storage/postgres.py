@@ -169,6 +169,9 @@ class PostgresStore(EventLog):
         self._pop = self._q(POP)
         self._lists: dict[tuple[tuple[str, ...], bool], tuple[Query, Query]] = {}
         self._pool: _Pool | None = None
+        # The pool being closed: a call in flight during close() gives its connection back to
+        # it (else pool.close() would wait for that connection forever).
+        self._closing: _Pool | None = None
         # Connections taken from the pool and kept between calls, last used on top.
         self._idle: list[_Connection] = []
         # One per connection: a call that finds no idle connection then always finds the pool
@@ -281,7 +284,7 @@ class PostgresStore(EventLog):
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
 
     async def _give_back(self, conn: _Connection) -> None:
-        pool = self._pool
+        pool = self._pool or self._closing
         if pool is not None:
             with contextlib.suppress(*_ERRORS):
                 await pool.release(conn)
@@ -480,8 +483,11 @@ class PostgresStore(EventLog):
             for conn in idle:
                 await self._give_back(conn)
             pool, self._pool = self._pool, None
+            self._closing = pool
         if pool is not None:
             try:
                 await pool.close()
             except _ERRORS as exc:
                 raise StorageError(f"closing the PostgreSQL pool failed: {exc}") from exc
+            finally:
+                self._closing = None
