@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, cast
 
@@ -51,7 +52,6 @@ class RunEventLog:
 
     __slots__ = (
         "_flushing",
-        "_timer",
         "drive_open",
         "next_seq",
         "pending",
@@ -78,7 +78,6 @@ class RunEventLog:
         # True from a drive's `workflow-start` to its `workflow-finish`: engine events are
         # logged only then, so every logged drive is bracketed by the two.
         self.drive_open = False
-        self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Future[None] | None = None
 
     @property
@@ -153,20 +152,9 @@ class RunEventLog:
         if self._flushing is not None:
             return  # the running write takes these next
         if len(self.pending) >= FLUSH_BATCH:
-            self._cancel_timer()
             asyncio.get_running_loop().create_task(self._background_write())
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(FLUSH_DELAY_S, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self.pending and self._flushing is None:
-            asyncio.get_running_loop().create_task(self._background_write())
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        else:
+            _write_soon(self)
 
     def _number_pending(self) -> None:
         if self.next_seq is None or all(seq is not None for seq, _ in self.pending):
@@ -201,7 +189,6 @@ class RunEventLog:
     async def _write_batch(self) -> None:
         if self._flushing is not None or not self.pending:
             return
-        self._cancel_timer()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._flushing = done
         try:
@@ -216,8 +203,37 @@ class RunEventLog:
         finally:
             self._flushing = None
             done.set_result(None)
-            if self.pending and self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(FLUSH_DELAY_S, self._on_timer)
+            if self.pending:
+                _write_soon(self)
+
+
+# Logs with entries waiting, per event loop: one timer per loop writes them all (a timer per
+# run would cost more than a short run's events). A log stays listed until the timer fires,
+# even once written, so a stream of short runs arms the timer once per FLUSH_DELAY_S.
+_waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[RunEventLog]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_soon(log: RunEventLog) -> None:
+    loop = asyncio.get_running_loop()
+    logs = _waiting.get(loop)
+    if logs is None:
+        logs = _waiting[loop] = set()
+    if not logs:
+        loop.call_later(FLUSH_DELAY_S, _write_waiting, loop)
+    logs.add(log)
+
+
+def _write_waiting(loop: asyncio.AbstractEventLoop) -> None:
+    logs = _waiting.get(loop)
+    if not logs:
+        return
+    due = list(logs)
+    logs.clear()
+    for log in due:
+        if log.pending and log._flushing is None:  # pyright: ignore[reportPrivateUsage]
+            loop.create_task(log._background_write())  # pyright: ignore[reportPrivateUsage]
 
 
 def _plain(batch: list[tuple[int | None, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:

@@ -98,6 +98,8 @@ async def open_run(
         await store.save_run(record)
     policy: Persistence = persistence or getattr(store, "default_persistence", "step")
     run: Run[Any, Any] = Run(workflow, record, policy)
+    # A run id made here is new everywhere: its event log is known to be empty (no read needed).
+    run._new_log = run_id is None  # pyright: ignore[reportPrivateUsage]
     workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
     return run
 
@@ -120,6 +122,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         self.clock: Any = app.clock if app is not None else SYSTEM_CLOCK
         self._p = RunPersistence(workflow.store, record, persistence, self.clock)
         self._bus_: EventBus | None = None
+        self._new_log = False  # True: this process created the run, its event log is empty
         self._inbox_: EventInbox | None = None
         self._abort: AbortSignal | None = None
         self._live: Execution | None = None  # the Execution being driven, if any

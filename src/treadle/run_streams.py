@@ -41,6 +41,7 @@ class StreamsMixin:
         _task: asyncio.Task[Any] | None
         _bus_: EventBus | None
         _live: Execution | None
+        _new_log: bool
 
         async def start(self, *args: Any, **kwargs: Any) -> WorkflowResult: ...
         async def resume(self, *args: Any, **kwargs: Any) -> WorkflowResult: ...
@@ -161,7 +162,10 @@ class StreamsMixin:
         if self._bus_ is None:
             from .events import EventBus
 
-            self._bus_ = EventBus(RunEventLog(self.workflow.store, self.workflow_id, self.run_id))
+            log = RunEventLog(self.workflow.store, self.workflow_id, self.run_id)
+            if self._new_log:
+                log.next_seq = 1
+            self._bus_ = EventBus(log)
         return self._bus_
 
     def _wire_live(self) -> None:
