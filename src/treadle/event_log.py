@@ -9,9 +9,11 @@ import weakref
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, cast
 
+from ._engine.error_json import serialize_error
 from ._schema import to_plain
 
 if TYPE_CHECKING:
+    from .results import WorkflowResult
     from .storage.base import RunEvent, WorkflowStore
 
 __all__ = [
@@ -94,7 +96,20 @@ class RunEventLog:
                 self._number_pending()
 
     def begin_drive(self) -> None:
+        """Append a drive's `workflow-start`: from here to `end_drive` its events are logged.
+        The log must be open."""
         self.usage = zero_usage()
+        self.drive_open = True
+        self.append(start_event(self.run_id, self.workflow_name))
+
+    def end_drive(self, result: WorkflowResult | None, exc: BaseException | None) -> None:
+        """Append the drive's `workflow-finish`, handing `result` (or the exception `exc` the
+        drive raised) to live streams."""
+        self.drive_open = False
+        self.append(
+            finish_event(self.run_id, self.usage, result, exc),
+            result if result is not None else exc,
+        )
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         # A tuple, replaced on change: appends iterate it without copying.
@@ -253,6 +268,35 @@ def _plain_event(event: dict[str, Any]) -> dict[str, Any]:
         return to_plain(event)
     except Exception as exc:
         return {"type": event.get("type"), "unserializable": f"{type(exc).__name__}: {exc}"}
+
+
+def start_event(run_id: str, workflow_id: str) -> dict[str, Any]:
+    return {
+        "type": "workflow-start",
+        "runId": run_id,
+        "from": "WORKFLOW",
+        "payload": {"workflowId": workflow_id},
+    }
+
+
+def finish_event(
+    run_id: str,
+    usage: dict[str, int],
+    result: WorkflowResult | None,
+    exc: BaseException | None = None,
+) -> dict[str, Any]:
+    """Mastra's `workflow-finish`: the result's status (and output, on success), or `failed`
+    with the error in `metadata` when the run raised `exc`."""
+    payload: dict[str, Any] = {"workflowStatus": "failed", "output": {"usage": dict(usage)}}
+    if result is not None:
+        payload["workflowStatus"] = result.status
+        payload["metadata"] = {}
+        if result.status == "success":
+            payload["finalWorkflowResult"] = result.result
+    else:
+        assert exc is not None
+        payload["metadata"] = {"error": serialize_error(exc), "errorMessage": str(exc)}
+    return {"type": "workflow-finish", "runId": run_id, "from": "WORKFLOW", "payload": payload}
 
 
 def zero_usage() -> dict[str, int]:

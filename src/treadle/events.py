@@ -103,8 +103,9 @@ class EventBus:
             for watcher in tuple(self._watchers):
                 watcher({"type": kind, "payload": payload})
         log = self.log
-        # As Mastra's stream: step-finish is dropped; payloads gain `stepName`.
-        if kind != "workflow-step-finish" and log.drive_open and (log.recording or log.subscribers):
+        # As Mastra's stream: step-finish is dropped; payloads gain `stepName`. (A drive is
+        # open only while the log is active: streams make it record, and it stays so.)
+        if kind != "workflow-step-finish" and log.drive_open:
             log.append(
                 {
                     "type": kind,
@@ -128,7 +129,7 @@ class EventBus:
             event = {"type": kind, "runId": run_id, "from": "USER", "payload": payload}
             chunk = event
         log = self.log
-        if log.drive_open and log.active:
+        if log.drive_open:
             log.append(event)
         waits: list[Awaitable[Any]] = []
         for writer in tuple(self._outputs):

@@ -11,10 +11,9 @@ from .event_log import LOG_TYPE
 
 if TYPE_CHECKING:
     from .event_log import RunEventLog
+    from .storage.base import WorkflowStore
 
-__all__ = ["LEVELS", "LogSink", "current_run", "current_step", "install", "log_entry"]
-
-LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+__all__ = ["LogSink", "current_run", "current_step", "install", "log_entry", "read_run_logs"]
 
 
 class LogSink:
@@ -101,3 +100,29 @@ def log_entry(record: logging.LogRecord) -> dict[str, Any]:
         exc = record.exc_info[1]
         entry["error"] = {"name": type(exc).__name__, "message": str(exc)}
     return entry
+
+
+async def read_run_logs(
+    store: WorkflowStore,
+    workflow_id: str,
+    run_id: str,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    level: str | None = None,
+) -> list[dict[str, Any]]:
+    """A run's log records from its stored event log, each with its `seq`."""
+    levels = logging.getLevelNamesMapping()
+    floor = 0
+    if level is not None:
+        floor = levels.get(level.upper(), -1)
+        if floor < 0:
+            raise ValueError(f"unknown log level {level!r} (use one of {', '.join(levels)})")
+    out: list[dict[str, Any]] = []
+    for seq, entry in await store.load_events(workflow_id, run_id, after=after, types=(LOG_TYPE,)):
+        if floor and levels.get(str(entry.get("level")), 0) < floor:
+            continue
+        out.append({"seq": seq, **entry})
+        if limit is not None and len(out) >= limit:
+            break
+    return out

@@ -97,9 +97,8 @@ async def open_run(
         )
         await store.save_run(record)
     policy: Persistence = persistence or getattr(store, "default_persistence", "step")
-    run: Run[Any, Any] = Run(workflow, record, policy)
     # A run id made here is new everywhere: its event log is known to be empty (no read needed).
-    run._new_log = run_id is None  # pyright: ignore[reportPrivateUsage]
+    run: Run[Any, Any] = Run(workflow, record, policy, new=run_id is None)
     workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
     return run
 
@@ -112,6 +111,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         workflow: Workflow[Any, Any, Any],
         record: RunRecord,
         persistence: Persistence = "step",
+        new: bool = False,
     ) -> None:
         self.workflow = workflow
         self.run_id = record.run_id
@@ -122,7 +122,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         self.clock: Any = app.clock if app is not None else SYSTEM_CLOCK
         self._p = RunPersistence(workflow.store, record, persistence, self.clock)
         self._bus_: EventBus | None = None
-        self._new_log = False  # True: this process created the run, its event log is empty
+        self._new_log = new  # True: this process created the run, its event log is empty
         self._inbox_: EventInbox | None = None
         self._abort: AbortSignal | None = None
         self._live: Execution | None = None  # the Execution being driven, if any
@@ -375,7 +375,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
     ) -> WorkflowResult:
         self.status = "running"
         self._task = asyncio.current_task()
-        log = await self._open_log(ex)  # None unless the run is streamed (the usual case)
+        await self._open_log(ex)  # nothing unless the run is streamed (the usual case)
         self._live = ex
         logs.install()
         in_run = logs.current_run.set(logs.LogSink(self.run_id, self.workflow_id, self._log_of))
@@ -384,20 +384,14 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
                 ex, start, resume, include_state, include_resume_labels, prev
             )
         except BaseException as exc:
-            log = log or self._late_log()
-            if log is not None:
-                await self._end_log(log, None, exc)
+            await self._end_drive_log(None, exc)
             raise
         else:
-            log = log or self._late_log()
-            if log is not None:
-                await self._end_log(log, result, None)
+            await self._end_drive_log(result, None)
         finally:
             if self._live is ex:  # a resume may have begun a new drive meanwhile
                 self._live = None
             logs.current_run.reset(in_run)
-        if log is None:
-            await self._flush_records()
         wf = self.workflow
         if wf.on_finish is not None or wf.on_error is not None:
             await self._callbacks(ex, result)
@@ -468,19 +462,6 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
                 logger.exception(
                     "workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id
                 )
-
-    async def _end_log(
-        self, log: Any, result: WorkflowResult | None, exc: BaseException | None
-    ) -> None:
-        try:
-            await self._close_log(log, result, exc)
-        except Exception:
-            # The run's own state is stored; only its event log lags. The events stay queued
-            # and the next write of the log retries them.
-            logger.warning(
-                "run '%s' of workflow '%s': writing its events failed; they stay queued",
-                self.run_id, self.workflow_id, exc_info=True,
-            )  # fmt: skip
 
     async def _stored_result(self) -> WorkflowResult:
         """The result of the run as stored (for a stream that follows a run it did not drive)."""

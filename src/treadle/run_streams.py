@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._engine.error_json import serialize_error
 from ._engine.execution import Emit, Execution
 from ._engine.outcome import EMPTY
-from .event_log import LOG_TYPE, RunEventLog
-from .logs import LEVELS
+from .event_log import RunEventLog
+from .logs import read_run_logs
 from .persistence import RUN_META
 from .request_context import RequestContext
 from .results import WorkflowResult
@@ -22,10 +21,10 @@ from .stream import DEFAULT_BUFFER, WorkflowStream
 if TYPE_CHECKING:
     from .events import EventBus
     from .persistence import RunPersistence
-    from .storage.base import RunRecord, WorkflowStore
+    from .storage.base import RunRecord
     from .workflow import Workflow
 
-__all__ = ["StreamsMixin", "bound_emitters", "read_run_logs"]
+__all__ = ["StreamsMixin", "bound_emitters"]
 
 logger = logging.getLogger("treadle")
 
@@ -63,14 +62,11 @@ class StreamsMixin:
         """Start the run and stream its events: `async for event in stream`, then
         `await stream.result`. With `close_on_suspend=False` the stream outlives a suspension
         and carries the events of the resume too."""
-        return WorkflowStream(
-            self,  # pyright: ignore[reportArgumentType]
-            lambda: self.start(
-                input_data, initial_state, request_context, include_state, include_resume_labels
-            ),
-            close_on_suspend=close_on_suspend,
-            buffer_size=buffer_size,
-        )
+        call = partial(
+            self.start, input_data, initial_state, request_context, include_state,
+            include_resume_labels,
+        )  # fmt: skip
+        return self._streamed(call, close_on_suspend, buffer_size)
 
     def resume_stream(
         self,
@@ -85,20 +81,11 @@ class StreamsMixin:
         buffer_size: int = DEFAULT_BUFFER,
     ) -> WorkflowStream:
         """`resume(...)`, streamed."""
-        return WorkflowStream(
-            self,  # pyright: ignore[reportArgumentType]
-            lambda: self.resume(
-                step,
-                resume_data,
-                label,
-                for_each_index,
-                request_context,
-                include_state,
-                include_resume_labels,
-            ),
-            close_on_suspend=close_on_suspend,
-            buffer_size=buffer_size,
-        )
+        call = partial(
+            self.resume, step, resume_data, label, for_each_index, request_context,
+            include_state, include_resume_labels,
+        )  # fmt: skip
+        return self._streamed(call, close_on_suspend, buffer_size)
 
     def time_travel_stream(
         self,
@@ -113,17 +100,21 @@ class StreamsMixin:
         buffer_size: int = DEFAULT_BUFFER,
     ) -> WorkflowStream:
         """`time_travel(...)`, streamed."""
+        call = partial(
+            self.time_travel, step, input_data, resume_data, context, initial_state,
+            request_context, include_state,
+        )  # fmt: skip
+        return self._streamed(call, close_on_suspend, buffer_size)
+
+    def _streamed(
+        self,
+        call: Callable[[], Awaitable[WorkflowResult]],
+        close_on_suspend: bool,
+        buffer_size: int,
+    ) -> WorkflowStream:
         return WorkflowStream(
             self,  # pyright: ignore[reportArgumentType]
-            lambda: self.time_travel(
-                step,
-                input_data,
-                resume_data,
-                context,
-                initial_state,
-                request_context,
-                include_state,
-            ),
+            call,
             close_on_suspend=close_on_suspend,
             buffer_size=buffer_size,
         )
@@ -185,30 +176,31 @@ class StreamsMixin:
             if not log.drive_open and log.active:
                 await log.open()
                 if self._live is ex and not log.drive_open and log.active:
-                    self._start_drive_log(log)
+                    log.begin_drive()
         self._wire_live()
-
-    def _start_drive_log(self, log: RunEventLog) -> None:
-        log.begin_drive()
-        log.drive_open = True
-        log.append(
-            {"type": "workflow-start", "runId": self.run_id, "from": "WORKFLOW",
-             "payload": {"workflowId": self.workflow_id}}
-        )  # fmt: skip
 
     def _log_of(self) -> RunEventLog:
         return self._bus.log
 
-    async def _flush_records(self) -> None:
-        """Log records kept during a drive nobody streamed: written once, at its end."""
+    async def _end_drive_log(
+        self, result: WorkflowResult | None, exc: BaseException | None
+    ) -> None:
+        """At the end of a drive: its `workflow-finish`, if the drive is logged, then write out
+        whatever is queued (events, log records). A failed write leaves the run as it is: the
+        entries stay queued and the next write of the log retries them."""
         bus = self._bus_
-        if bus is None or not bus.log.pending:
+        if bus is None:
+            return
+        log = bus.log
+        if log.drive_open:
+            log.end_drive(result, exc)
+        if not log.pending:
             return
         try:
-            await bus.log.flush()
+            await log.flush()
         except Exception:
             logger.warning(
-                "run '%s' of workflow '%s': writing its log records failed; they stay queued",
+                "run '%s' of workflow '%s': writing its events failed; they stay queued",
                 self.run_id, self.workflow_id, exc_info=True,
             )  # fmt: skip
 
@@ -222,78 +214,24 @@ class StreamsMixin:
             level=level,
         )  # fmt: skip
 
-    def _late_log(self) -> RunEventLog | None:
-        """The log, when a stream began following the run during this drive."""
-        bus = self._bus_
-        if bus is not None and bus.log.drive_open:
-            return bus.log
-        return None
-
-    async def _open_log(self, ex: Execution) -> RunEventLog | None:
-        """At the start of a drive: the log, open and with `workflow-start` appended, when the
-        run is streamed or was streamed before (possibly by another process); else None."""
+    async def _open_log(self, ex: Execution) -> None:
+        """At the start of a drive: open the log and append `workflow-start` when the run is
+        streamed or was streamed before (possibly by another process)."""
         recorded = (ex.meta.get(RUN_META) or EMPTY).get("events") is True
         bus = self._bus_
         if bus is None and not recorded:
-            return None
+            return
         bus = self._bus
         log = bus.log
         if recorded:
             log.recording = self._p.recording = True
         if not log.active:
-            return None
+            return
         await log.open()
         if ex.emit is None:
             ex.emit, ex.emit_output = bound_emitters(bus, self.run_id)
-        self._start_drive_log(log)
-        return log
-
-    async def _close_log(
-        self, log: RunEventLog, result: WorkflowResult | None, exc: BaseException | None
-    ) -> None:
-        """At the end of a drive: append `workflow-finish` (handing `result` or `exc` to live
-        streams) and write the log out."""
-        payload: dict[str, Any] = {"workflowStatus": "failed", "output": {"usage": log.usage}}
-        if result is not None:
-            payload["workflowStatus"] = result.status
-            payload["metadata"] = {}
-            if result.status == "success":
-                payload["finalWorkflowResult"] = result.result
-        else:
-            assert exc is not None
-            message = str(exc)
-            payload["metadata"] = {"error": serialize_error(exc), "errorMessage": message}
-        event = {"type": "workflow-finish", "runId": self.run_id, "from": "WORKFLOW",
-                 "payload": payload}  # fmt: skip
-        log.drive_open = False
-        log.append(event, result if result is not None else exc)
-        await log.flush()
+        log.begin_drive()
 
 
 def bound_emitters(bus: EventBus, run_id: str) -> tuple[Emit, Emit]:
     return partial(bus.engine_event, run_id), partial(bus.output_event, run_id)
-
-
-async def read_run_logs(
-    store: WorkflowStore,
-    workflow_id: str,
-    run_id: str,
-    *,
-    after: int = 0,
-    limit: int | None = None,
-    level: str | None = None,
-) -> list[dict[str, Any]]:
-    """A run's log records from its stored event log, each with its `seq`."""
-    floor = 0
-    if level is not None:
-        floor = LEVELS.get(level.upper(), -1)
-        if floor < 0:
-            raise ValueError(f"unknown log level {level!r} (use one of {', '.join(LEVELS)})")
-    out: list[dict[str, Any]] = []
-    for seq, entry in await store.load_events(workflow_id, run_id, after=after, types=(LOG_TYPE,)):
-        if floor and LEVELS.get(str(entry.get("level")), 0) < floor:
-            continue
-        out.append({"seq": seq, **entry})
-        if limit is not None and len(out) >= limit:
-            break
-    return out

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunStateError
-from .event_log import LOG_TYPE, add_usage, zero_usage
+from .event_log import LOG_TYPE, add_usage, finish_event, start_event, zero_usage
 from .events import WorkflowEvent, event_from_dict
 from .results import WorkflowResult
 
@@ -139,9 +139,7 @@ class WorkflowStream:
             self._missed_upto = seq
         else:
             buffer.append((seq, event))
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake()
 
     def _finish(self, status: str, outcome: Any) -> None:
         self.status = status
@@ -175,12 +173,8 @@ class WorkflowStream:
             self._result.set_result(result)
 
     def _local_events(self, exc: BaseException) -> None:
-        self._buffer.append(
-            (None, _marker(self, "workflow-start", {"workflowId": self.workflow_id}))
-        )
-        self._buffer.append(
-            (None, _marker(self, "workflow-finish", _failed_finish(self.usage, exc)))
-        )
+        self._buffer.append((None, start_event(self.run_id, self.workflow_id)))
+        self._buffer.append((None, finish_event(self.run_id, self.usage, None, exc)))
         self.status = "failed"
         self._unsubscribe()
         self._ended = True
@@ -342,18 +336,6 @@ class WorkflowStream:
 
 def _payload(event: dict[str, Any]) -> dict[str, Any]:
     return event.get("payload") or {}
-
-
-def _marker(stream: WorkflowStream, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "runId": stream.run_id, "from": "WORKFLOW", "payload": payload}
-
-
-def _failed_finish(usage: dict[str, int], exc: BaseException) -> dict[str, Any]:
-    return {
-        "workflowStatus": "failed",
-        "output": {"usage": dict(usage)},
-        "metadata": {"error": str(exc), "errorMessage": str(exc)},
-    }
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -345,7 +345,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         self, run_id: str, *, after: int = 0, limit: int | None = None, level: str | None = None
     ) -> list[dict[str, Any]]:
         """The log records kept while run `run_id` executed (any process), oldest first."""
-        from .run_streams import read_run_logs
+        from .logs import read_run_logs
 
         return await read_run_logs(
             self.store, self.id, run_id, after=after, limit=limit, level=level

@@ -10,46 +10,19 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
+from flow_steps import N, collect, gate, inc
 from treadle import (
     ConditionContext,
     StepContext,
     Treadle,
     WorkflowEvent,
-    WorkflowStream,
     create_step,
     create_workflow,
 )
 from treadle.errors import SchemaValidationError
 from treadle.storage import InMemoryStore
 from treadle.testing import FakeClock
-
-
-class N(BaseModel):
-    n: int
-
-
-async def _inc(ctx: StepContext[N]) -> N:
-    return N(n=ctx.input_data.n + 1)
-
-
-def inc(sid: str) -> Any:
-    return create_step(id=sid, input_schema=N, output_schema=N, execute=_inc)
-
-
-async def _gate(ctx: StepContext[N]) -> dict[str, int]:
-    if ctx.resume_data is None:
-        await ctx.suspend({"n": ctx.input_data.n})
-    return {"n": ctx.input_data.n + ctx.resume_data["add"]}
-
-
-def gate(sid: str = "gate") -> Any:
-    return create_step(id=sid, input_schema=N, output_schema=N, execute=_gate)
-
-
-async def collect(stream: WorkflowStream) -> list[WorkflowEvent]:
-    return [event async for event in stream]
 
 
 def steps(events: list[WorkflowEvent]) -> list[tuple[str, str | None]]:
@@ -380,7 +353,9 @@ async def test_bad_input_streams_start_and_failed_finish_and_the_result_raises()
     finish = events[1].payload or {}
     assert finish["workflowStatus"] == "failed"
     assert "Invalid input data" in finish["metadata"]["errorMessage"]
-    assert finish["metadata"]["error"] == finish["metadata"]["errorMessage"]
+    # The same serialized error a run that raises mid-drive reports (docs/compatibility.md).
+    assert finish["metadata"]["error"]["name"] == "SchemaValidationError"
+    assert finish["metadata"]["error"]["message"] == finish["metadata"]["errorMessage"]
     assert finish["output"]["usage"]["totalTokens"] == 0
     assert stream.status == "failed"
     with pytest.raises(SchemaValidationError, match="Invalid input data"):

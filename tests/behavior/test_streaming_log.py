@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
+from flow_steps import N, collect, gate, inc
 from treadle import (
     StepContext,
     Treadle,
@@ -25,31 +26,12 @@ from treadle.storage import InMemoryStore, SQLiteStore
 from treadle.storage.base import WorkflowStore
 
 
-class N(BaseModel):
-    n: int
-
-
-async def _inc(ctx: StepContext[N]) -> N:
-    return N(n=ctx.input_data.n + 1)
-
-
-def inc(sid: str) -> Any:
-    return create_step(id=sid, input_schema=N, output_schema=N, execute=_inc)
-
-
-async def _gate(ctx: StepContext[N]) -> dict[str, int]:
-    if ctx.resume_data is None:
-        await ctx.suspend({"n": ctx.input_data.n})
-    return {"n": ctx.input_data.n + ctx.resume_data["add"]}
-
-
 def gated(wid: str = "log-gated", **kw: Any) -> Any:
     """inc a -> gate (suspends once) -> inc b."""
-    gate = create_step(id="gate", input_schema=N, output_schema=N, execute=_gate)
     return (
         create_workflow(id=wid, input_schema=N, **kw)
         .then(inc("a"))
-        .then(gate)
+        .then(gate())
         .then(inc("b"))
         .commit()
     )
@@ -71,18 +53,21 @@ class Blocker:
         return create_step(id=sid, input_schema=N, output_schema=N, execute=run)
 
 
-async def collect(stream: WorkflowStream) -> list[WorkflowEvent]:
-    return [event async for event in stream]
-
-
-def reader(stream: WorkflowStream) -> tuple[list[WorkflowEvent], asyncio.Task[None]]:
-    """Read `stream` in a task; the list fills as events arrive."""
+def reader(
+    stream: WorkflowStream, until: Callable[[WorkflowEvent], bool] = lambda _: False
+) -> tuple[list[WorkflowEvent], asyncio.Task[None], asyncio.Event]:
+    """Read `stream` in a task: the list fills as events arrive, and the event is set once
+    an event `until` accepts has arrived."""
     seen: list[WorkflowEvent] = []
+    reached = asyncio.Event()
 
     async def consume() -> None:
-        seen.extend([event async for event in stream])
+        async for event in stream:
+            seen.append(event)
+            if until(event):
+                reached.set()
 
-    return seen, asyncio.create_task(consume())
+    return seen, asyncio.create_task(consume()), reached
 
 
 def shape(events: list[WorkflowEvent]) -> list[tuple[int | None, str, str | None]]:
@@ -207,16 +192,7 @@ async def test_an_observer_that_outlives_suspensions_waits_for_the_resume() -> N
     run = await wf.create_run()
     await collect(run.stream(input_data={"n": 0}))  # the run is suspended now
     observer = run.observe_stream(close_on_suspend=False)
-    seen: list[WorkflowEvent] = []
-    caught_up = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in observer:
-            seen.append(event)
-            if event.type == "workflow-step-suspended":
-                caught_up.set()
-
-    task = asyncio.create_task(consume())
+    seen, task, caught_up = reader(observer, lambda e: e.type == "workflow-step-suspended")
     await asyncio.wait_for(caught_up.wait(), 5)
     assert not task.done()  # it stays open over the suspension...
     await run.resume(resume_data={"add": 1})  # ...and follows the resume
@@ -237,24 +213,17 @@ async def test_observers_attach_to_a_streamed_run_while_it_runs() -> None:
     wf = create_workflow(id="log-live", input_schema=N)
     wf.then(inc("a")).then(blocker.step()).then(inc("c")).commit()
     run = await wf.create_run()
-    original, original_task = reader(run.stream(input_data={"n": 1}))
+    original, original_task, _ = reader(run.stream(input_data={"n": 1}))
     await asyncio.wait_for(blocker.started.wait(), 5)
 
     observer = run.observe_stream()
     same = await wf.create_run(run_id=run.run_id)
     assert same is run  # in-process, the one handle of the run
     other_observer = same.observe_stream()
-    so_far: list[WorkflowEvent] = []
-    caught_up = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in observer:
-            so_far.append(event)
-            if (event.payload or {}).get("stepName") == "block":
-                caught_up.set()
-
-    observer_task = asyncio.create_task(consume())
-    others, other_task = reader(other_observer)
+    so_far, observer_task, caught_up = reader(
+        observer, lambda e: (e.payload or {}).get("stepName") == "block"
+    )
+    others, other_task, _ = reader(other_observer)
     await asyncio.wait_for(caught_up.wait(), 5)
     assert shape(so_far) == [
         (1, "workflow-start", None),
@@ -282,7 +251,7 @@ async def test_observing_a_run_nobody_streamed_logs_it_from_then_on() -> None:
     await asyncio.wait_for(blocker.started.wait(), 5)
 
     observer = run.observe_stream()
-    seen, task = reader(observer)
+    seen, task, _ = reader(observer)
     blocker.release.set()
     assert (await asyncio.wait_for(started, 5)).status == "success"
     await asyncio.wait_for(task, 5)

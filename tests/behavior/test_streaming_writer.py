@@ -8,23 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from treadle import StepContext, WorkflowEvent, WorkflowStream, create_step, create_workflow
-
-
-class N(BaseModel):
-    n: int
-
-
-async def _inc(ctx: StepContext[N]) -> N:
-    return N(n=ctx.input_data.n + 1)
-
-
-def inc(sid: str) -> Any:
-    return create_step(id=sid, input_schema=N, output_schema=N, execute=_inc)
-
-
-async def collect(stream: WorkflowStream) -> list[WorkflowEvent]:
-    return [event async for event in stream]
+from flow_steps import N, collect, inc
+from treadle import StepContext, create_step, create_workflow
 
 
 # -- ctx.writer -----------------------------------------------------------------------------

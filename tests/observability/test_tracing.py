@@ -11,25 +11,13 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from pydantic import BaseModel
 
+from flow_steps import N, inc
 from observability.span_tree import Spans
 from treadle import StepContext, Treadle, create_step, create_workflow
 from treadle.request_context import RequestContext
 from treadle.storage import InMemoryStore
 from treadle.testing import FakeClock
-
-
-class N(BaseModel):
-    n: int
-
-
-async def _inc(ctx: StepContext[N]) -> N:
-    return N(n=ctx.input_data.n + 1)
-
-
-def inc(sid: str) -> Any:
-    return create_step(id=sid, input_schema=N, output_schema=N, execute=_inc)
 
 
 def _approval_workflow() -> Any:
@@ -366,7 +354,7 @@ async def test_an_exception_escaping_the_engine_still_ends_every_span(spans: Spa
 
     inner = create_workflow(id="inner-esc").then(create_step(id="esc", execute=escape))
     inner.commit()
-    wf = create_workflow(id="esc-outer").parallel([inner, create_step(id="ok", execute=_inc)])
+    wf = create_workflow(id="esc-outer").parallel([inner, inc("ok")])
     wf.commit()
     with pytest.raises(Escape):
         await (await wf.create_run()).start(input_data={"n": 0})
