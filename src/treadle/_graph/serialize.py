@@ -30,6 +30,13 @@ def describe_fn(fn: Any) -> str:
     return f"<function {name}>"
 
 
+def _inner(step: Step[Any, Any]) -> dict[str, Any]:
+    """The step held by a loop, foreach or wait entry: the bare step body, or a nested workflow
+    entry as a whole."""
+    serialized = _step(step)
+    return serialized if step.component == "WORKFLOW" else serialized["step"]
+
+
 def _step(step: Step[Any, Any]) -> dict[str, Any]:
     if step.component == "WORKFLOW":
         from ..workflow import Workflow
@@ -76,9 +83,7 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "type": "loop",
-                    "step": _step(entry.step)["step"]
-                    if entry.step.component != "WORKFLOW"
-                    else _step(entry.step),
+                    "step": _inner(entry.step),
                     "serializedCondition": {
                         "id": f"{entry.step.id}-condition",
                         "fn": describe_fn(entry.condition),
@@ -95,9 +100,7 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "type": "foreach",
-                    "step": _step(entry.step)["step"]
-                    if entry.step.component != "WORKFLOW"
-                    else _step(entry.step),
+                    "step": _inner(entry.step),
                     "opts": {"concurrency": conc},
                 }
             )
@@ -117,7 +120,5 @@ def serialize_entries(entries: Sequence[Entry]) -> list[dict[str, Any]]:
             out.append(item)
         else:
             assert isinstance(entry, WaitForEventEntry)
-            out.append(
-                {"type": "waitForEvent", "event": entry.event, "step": _step(entry.step)["step"]}
-            )
+            out.append({"type": "waitForEvent", "event": entry.event, "step": _inner(entry.step)})
     return out
