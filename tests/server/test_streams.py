@@ -365,3 +365,14 @@ async def test_shutdown_cuts_open_streams_and_leaves_the_run_restartable(
         assert record.snapshot["context"]["inc"]["status"] == "success"
     finally:
         await store.close()
+
+
+async def test_reattaching_to_a_run_that_never_started_is_409(http: httpx.AsyncClient) -> None:
+    run_id = await create(http, "greet")
+    for route in ("resume-stream", "time-travel-stream", "observe"):
+        response = await http.post(
+            f"/api/workflows/greet/{route}", params={"runId": run_id},
+            headers={"Last-Event-ID": "3"}, json={"step": "shout"},
+        )  # fmt: skip
+        assert response.status_code == 409, route
+        assert response.json()["code"] == "WORKFLOW_RUN_NOT_STARTED"

@@ -116,6 +116,13 @@ def _respond(
 def _observe(
     ctx: ServerContext, run: Run[Any, Any], after: int, close_on_suspend: bool, framing: Framing
 ) -> StreamingResponse:
+    if run.status == "pending":  # nothing to follow yet, and maybe never: say so now
+        raise ApiError(
+            409,
+            f"Workflow run '{run.run_id}' has not started; start it (and stream it) with "
+            f"POST /api/workflows/{run.workflow_id}/stream?runId={run.run_id}",
+            code="WORKFLOW_RUN_NOT_STARTED",
+        )
     stream = run.observe_stream(after=after, close_on_suspend=close_on_suspend)
     return _respond(ctx, stream, framing)
 
@@ -220,13 +227,6 @@ async def observe(
     framing = framing_for(request.headers.get("accept"))
     workflow = ctx.workflow(workflowId)
     run = await ctx.existing_run(workflow, runId)
-    if run.status == "pending":  # nothing to follow yet, and maybe never: say so now
-        raise ApiError(
-            409,
-            f"Workflow run '{runId}' has not started; start it (and stream it) with "
-            f"POST /api/workflows/{workflow.id}/stream?runId={runId}",
-            code="WORKFLOW_RUN_NOT_STARTED",
-        )
     if last_event_id is not None:
         start_after = _seq_from_header(last_event_id)
     else:
