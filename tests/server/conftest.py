@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from server.flows import Gate, make_app
+from server.flows import Gate, asgi_client, make_app
 from treadle import Treadle
 from treadle.server import create_app
 
@@ -33,8 +33,6 @@ def api(treadle_app: Treadle) -> FastAPI:
 @pytest.fixture
 async def client(api: FastAPI, gate: Gate) -> AsyncIterator[httpx.AsyncClient]:
     """A client talking to `api` in this event loop; the lifespan (app start/stop) around it."""
-    async with api.router.lifespan_context(api):
-        transport = httpx.ASGITransport(app=api)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
-        gate.open()  # let a run still waiting at the gate end before the app stops
+    async with asgi_client(api) as c:
+        yield c
+        gate.open()  # a run still waiting at the gate ends before the app stops

@@ -281,6 +281,11 @@ async def test_cancel_a_running_run(client: httpx.AsyncClient, gate: Gate) -> No
 
 async def test_send_event_continues_a_waiting_run(client: httpx.AsyncClient) -> None:
     run_id = await create(client, "events")
+    early = await client.post(
+        f"/api/workflows/events/runs/{run_id}/send-event", json={"event": "go"}
+    )
+    assert early.status_code == 409
+    assert early.json()["code"] == "WORKFLOW_RUN_NOT_STARTED"
     await client.post(
         "/api/workflows/events/start", params={"runId": run_id}, json={"inputData": {"n": 1}}
     )

@@ -21,7 +21,7 @@ def test_history_filters_opens_and_deletes_runs(
     screenshot: Callable[[Page, str], Path],
 ) -> None:  # fmt: skip
     run_id = api_start(live.base_url, "gated", {"label": "history"})
-    assert gate.reached.wait(10), "the run never reached the gate"
+    assert gate.started.wait(10), "the run never reached the gate"
     gate.open()
     page = open_page(live.base_url + "/workflows/gated")
     page.get_by_test_id("tab-history").click()

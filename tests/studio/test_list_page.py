@@ -43,7 +43,7 @@ def test_running_and_waiting_counts_refresh_on_their_own(
     expect(running).to_have_attribute("data-count", "0")
 
     api_start(live.base_url, "gated", {"label": "counted"})
-    assert gate.reached.wait(10), "the run never reached the gate"
+    assert gate.started.wait(10), "the run never reached the gate"
     # No reload: the list polls the counts every 5 s.
     expect(running).to_have_attribute("data-count", "1", timeout=12_000)
 

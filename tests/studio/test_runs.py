@@ -92,7 +92,7 @@ def test_a_reload_mid_run_re_attaches_to_the_live_run(
     page = open_page(live.base_url + "/workflows/gated")
     page.locator('input[name="label"]').fill("reload me")
     page.get_by_test_id("run-button").click()
-    assert gate.reached.wait(10), "the run never reached the gate"
+    assert gate.started.wait(10), "the run never reached the gate"
     expect_run_status(page, "running")
     expect(page).to_have_url(RUN_URL)
     run_url = page.url
@@ -116,7 +116,7 @@ def test_cancel_stops_a_running_run(
 ) -> None:
     page = open_page(live.base_url + "/workflows/gated")
     page.get_by_test_id("run-button").click()
-    assert gate.reached.wait(10), "the run never reached the gate"
+    assert gate.started.wait(10), "the run never reached the gate"
     page.get_by_test_id("cancel-run").click()
     expect_run_status(page, "canceled")
     expect(page.get_by_test_id("cancel-run")).to_have_count(0)

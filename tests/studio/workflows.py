@@ -4,45 +4,15 @@ edge case (nested object, list of objects, optionals, enums, a literal, a bool).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from server.flows import Gate
 from treadle import StepContext, Workflow, create_step, create_workflow
 
 __all__ = ["Gate", "failing_workflow", "form_lab_workflow", "gated_workflow"]
-
-
-class Gate:
-    """A step waits on it until the test opens it. `reached` is set once a step waits. Opened
-    from the test's thread; the waiting step's loop (the live server's) is told thread-safely."""
-
-    def __init__(self) -> None:
-        self.reached = threading.Event()
-        self._lock = threading.Lock()
-        self._opened = False
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-    async def wait(self) -> None:
-        event = asyncio.Event()
-        with self._lock:
-            opened = self._opened
-            if not opened:
-                self._waiters.append((asyncio.get_running_loop(), event))
-        self.reached.set()
-        if not opened:
-            await event.wait()
-
-    def open(self) -> None:
-        with self._lock:
-            self._opened = True
-            waiters, self._waiters = self._waiters, []
-        for loop, event in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
 
 
 class Job(BaseModel):

@@ -296,5 +296,11 @@ async def send_event(
             code="WORKFLOW_RUN_ENDED",
         )
     run = await workflow.create_run(run_id=runId)
+    if run.status == "pending":  # no process holds it: the event would have nowhere to wait
+        raise ApiError(
+            409,
+            f"Workflow run '{runId}' has not started; start it before sending it events",
+            code="WORKFLOW_RUN_NOT_STARTED",
+        )
     ctx.live.spawn(run.send_event(body.event, body.data), f"event '{body.event}' to '{runId}'", run)
     return _message("Workflow run event sent")
