@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -579,7 +580,7 @@ async def test_delete_run_takes_entries_appended_while_it_waited(
             WF,
         )
         deleting = asyncio.create_task(store.delete_run(WF, "r1"))
-        await asyncio.sleep(0.3)
+        await _until_a_backend_waits_for_a_lock(other)
         assert not deleting.done()  # waiting for the other transaction's lock on the run
         await other.execute("COMMIT")
         await asyncio.wait_for(deleting, 10)
@@ -603,3 +604,13 @@ def test_import_treadle_does_not_load_asyncpg() -> None:
         "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def _until_a_backend_waits_for_a_lock(conn: Any) -> None:
+    """Postgres says when a statement blocks on a lock: poll pg_stat_activity (bounded)."""
+    deadline = time.monotonic() + 10
+    while not await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    ):
+        assert time.monotonic() < deadline, "no statement ever waited for the lock"
+        await asyncio.sleep(0.01)

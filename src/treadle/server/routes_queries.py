@@ -113,29 +113,14 @@ _STATE = {200: {"model": WorkflowStateBody}, **errors(400, 404)}
 
 
 @router.get("/workflows/{workflowId}/runs/{runId}", responses=_STATE)
+@router.get("/workflows/{workflowId}/runs/{runId}/execution-result", responses=_STATE)
+@router.get("/workflows/{workflowId}/runs/{runId}/result", responses=_STATE)
 async def get_run(
     ctx: Ctx, workflowId: WorkflowIdPath, runId: RunIdPath, fields: Fields = None,
     withNestedWorkflows: Nested = "true",
 ) -> Any:  # fmt: skip
-    """The stored run: status, result or error, input, every step (nested as `outer.inner`)."""
-    return json_response(await _state(ctx, workflowId, runId, fields, withNestedWorkflows))
-
-
-@router.get("/workflows/{workflowId}/runs/{runId}/execution-result", responses=_STATE)
-async def get_execution_result(
-    ctx: Ctx, workflowId: WorkflowIdPath, runId: RunIdPath, fields: Fields = None,
-    withNestedWorkflows: Nested = "true",
-) -> Any:  # fmt: skip
-    """The same as `GET .../runs/{runId}` (Mastra's older name for it)."""
-    return json_response(await _state(ctx, workflowId, runId, fields, withNestedWorkflows))
-
-
-@router.get("/workflows/{workflowId}/runs/{runId}/result", responses=_STATE)
-async def get_run_result(
-    ctx: Ctx, workflowId: WorkflowIdPath, runId: RunIdPath, fields: Fields = None,
-    withNestedWorkflows: Nested = "true",
-) -> Any:  # fmt: skip
-    """The same as `GET .../runs/{runId}`."""
+    """The stored run: status, result or error, input, every step (nested as `outer.inner`).
+    `execution-result` (Mastra's older name) and `result` answer the same."""
     return json_response(await _state(ctx, workflowId, runId, fields, withNestedWorkflows))
 
 
