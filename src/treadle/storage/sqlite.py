@@ -33,9 +33,14 @@
 #   key, and deleting them) happens only when it shrinks something that stays: when the run
 #   ends (success, failed, canceled) and the journal holds a key more than once (a loop), and
 #   when `replace_steps` rewrites the records (then steps and journal are deleted instead). See
-#   `_Journal` for how the store knows about repeated keys without a query.
+#   `Journal` for how the store knows about repeated keys without a query.
 # - The per-run event log (`events`, append-only, keyed by the writer's `seq`) is `EventLog`'s,
 #   in `_sqlite_events`: one `executemany` per batch, in one transaction.
+# - Checkpoints (copying the WAL into the database file, with the only fsyncs NORMAL makes) run
+#   on a thread of their own (`_sqlite_checkpoint`), not in whichever step's commit crosses
+#   SQLite's threshold: the event loop never waits on them.
+# - Only waiting runs are in the scheduler's index (`runs_due`, partial), so a head write that
+#   changes a run's status between pending, running and its end touches no index for it.
 
 from __future__ import annotations
 
@@ -50,7 +55,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import StorageError
+from ._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from ._sqlite_events import EventLog
+from ._sqlite_journal import Journal, fold_journal, journal_distinct
 from ._sqlite_sql import (
     APPEND_JOURNAL,
     COLUMNS,
@@ -61,7 +68,6 @@ from ._sqlite_sql import (
     DUE_RUNS,
     FOLD_JOURNAL,
     FOREIGN_KEY_FAILED,
-    JOURNAL_KEYS_DISTINCT,
     POP_SIGNAL,
     PUSH_SIGNAL,
     RENEW_LEASE,
@@ -97,45 +103,6 @@ _ENDED = frozenset(("success", "failed", "canceled"))
 _TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
 
 
-class _Journal:
-    """What one store knows of a run's journal: its rows and keys since the last fold (or the
-    run's creation), to decide at the run's end whether to fold it without querying it.
-
-    The rule: a store tracks a run from a write that tells it the journal's state (the run's
-    creation: empty; a fold or `replace_steps`: the records it appended), then counts every
-    row it appends (save_step, save_run's records). It stays valid while each head write
-    returns the version after the one it last wrote (`version`); a head write by another
-    process breaks the chain and the store forgets the run, and at the run's end asks the
-    database instead (`JOURNAL_KEYS_DISTINCT`, one query). Rows another process journals
-    without a head write go unseen; that only misjudges whether a fold is worth it (a fold
-    never changes what a load returns), never what is stored."""
-
-    __slots__ = ("keys", "rows", "version")
-
-    def __init__(self, version: int) -> None:
-        self.version = version
-        self.rows = 0
-        self.keys: set[str] = set()
-
-    def append(self, key: str) -> None:
-        self.rows += 1
-        self.keys.add(key)
-
-    def repeats(self) -> bool:
-        """Whether some key has more than one row (a fold would shrink the journal)."""
-        return self.rows > len(self.keys)
-
-
-def _distinct(cur: sqlite3.Cursor, key: RunKey) -> bool:
-    """Whether the journal rows a fold would take hold every key once (nothing to fold)."""
-    return bool(cur.execute(JOURNAL_KEYS_DISTINCT, key).fetchone()[0])
-
-
-def _fold(cur: sqlite3.Cursor, key: RunKey) -> None:
-    cur.execute(FOLD_JOURNAL, key)
-    cur.execute(DELETE_FOLDED, key)
-
-
 class _Busy(Exception):
     """An attempt found the database locked; the operation is retried."""
 
@@ -169,7 +136,8 @@ class SQLiteStore(EventLog):
         # operations queue behind it (order of writes).
         self._queue: deque[asyncio.Future[None]] = deque()
         # The journals of runs this store has seen every write of, to decide on compaction.
-        self._tracked: dict[RunKey, _Journal] = {}
+        self._tracked: dict[RunKey, Journal] = {}
+        self._checkpointer: Checkpointer | None = None  # set when the file is opened
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -239,9 +207,9 @@ class SQLiteStore(EventLog):
         record.created_at = created_at
         if record.resource_id is None:
             record.resource_id = resource_id
-        # Keep track of the run's journal (see `_Journal`).
+        # Keep track of the run's journal (see `Journal`).
         if fold_now or version == 1:
-            tracked = _Journal(version)
+            tracked = Journal(version)
         elif tracked is not None and tracked.version == version - 1:
             tracked.version = version
         else:
@@ -256,18 +224,18 @@ class SQLiteStore(EventLog):
                 # (what a load returns is the same), so its error is not the caller's.
                 with contextlib.suppress(StorageError):
                     if tracked is None:  # not every write seen here: ask the database
-                        repeats = await self._run(lambda cur: not _distinct(cur, key), None)
+                        repeats = await self._run(lambda cur: not journal_distinct(cur, key), None)
                     else:
                         repeats = tracked.repeats()
                     if repeats:
-                        await self._run(lambda cur: _fold(cur, key), "BEGIN IMMEDIATE")
+                        await self._run(lambda cur: fold_journal(cur, key), "BEGIN IMMEDIATE")
         elif tracked is not None:
             self._track(key, tracked)
         else:
             self._tracked.pop(key, None)
         return record
 
-    def _track(self, key: RunKey, journal: _Journal) -> None:
+    def _track(self, key: RunKey, journal: Journal) -> None:
         tracked = self._tracked
         tracked.pop(key, None)
         tracked[key] = journal  # newest last
@@ -416,6 +384,9 @@ class SQLiteStore(EventLog):
     async def close(self) -> None:
         with self._mutex:
             conn, self._conn, self._cur = self._conn, None, None
+            checkpointer, self._checkpointer = self._checkpointer, None
+            if checkpointer is not None:
+                checkpointer.close()
             if conn is not None:
                 try:
                     conn.close()
@@ -474,10 +445,13 @@ class SQLiteStore(EventLog):
                 if cur is None:
                     cur = self._open()
                 if begin is None:
-                    return op(cur)
-                cur.execute(begin)
-                result = op(cur)
-                cur.execute("COMMIT")
+                    result = op(cur)
+                else:
+                    cur.execute(begin)
+                    result = op(cur)
+                    cur.execute("COMMIT")
+                if self._checkpointer is not None:
+                    self._checkpointer.tick()
                 return result
             except BaseException as exc:
                 conn = self._conn
@@ -494,4 +468,8 @@ class SQLiteStore(EventLog):
         conn = open_connection(self.path, self._busy_timeout_ms)
         self._conn = conn
         self._cur = cur = conn.cursor()
+        if self.path != ":memory:":
+            # Checkpoints run on a thread of their own; SQLite's own is only a backstop.
+            cur.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+            self._checkpointer = Checkpointer(self.path, self._busy_timeout_ms)
         return cur
