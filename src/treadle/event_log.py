@@ -38,9 +38,10 @@ FLUSH_BATCH = 256
 LOG_TYPE = "log"
 """The `type` of log records kept in a run's event log (streams leave them out)."""
 
-# subscriber(seq, event, outcome): outcome is the drive's WorkflowResult (or the exception it
-# raised) on its `workflow-finish`, otherwise None.
-Subscriber = Callable[[int, dict[str, Any], Any], None]
+# subscriber((seq, event), outcome): outcome is the drive's WorkflowResult (or the exception it
+# raised) on its `workflow-finish`, otherwise None. The entry tuple is the one queued for the
+# store (one tuple per event, shared).
+Subscriber = Callable[[tuple[int, dict[str, Any]], Any], None]
 
 
 class RunEventLog:
@@ -53,7 +54,9 @@ class RunEventLog:
     """
 
     __slots__ = (
+        "_flushed",
         "_flushing",
+        "_unnumbered",
         "drive_open",
         "next_seq",
         "pending",
@@ -80,7 +83,11 @@ class RunEventLog:
         # True from a drive's `workflow-start` to its `workflow-finish`: engine events are
         # logged only then, so every logged drive is bracketed by the two.
         self.drive_open = False
-        self._flushing: asyncio.Future[None] | None = None
+        # True while a write is under way; `_flushed` is made for callers that wait for it
+        # (most writes have none: no future to make).
+        self._flushing = False
+        self._flushed: asyncio.Future[None] | None = None
+        self._unnumbered = False  # `pending` holds entries with seq None
 
     @property
     def active(self) -> bool:
@@ -116,7 +123,10 @@ class RunEventLog:
         self.subscribers = (*self.subscribers, subscriber)
 
         def unsubscribe() -> None:
-            self.subscribers = tuple(s for s in self.subscribers if s is not subscriber)
+            subscribers = self.subscribers
+            if subscriber in subscribers:  # calling it again does nothing
+                at = subscribers.index(subscriber)
+                self.subscribers = subscribers[:at] + subscribers[at + 1 :]
 
         return unsubscribe
 
@@ -128,13 +138,15 @@ class RunEventLog:
         self.next_seq = seq + 1
         if event["type"] == "workflow-step-output":
             add_usage(self.usage, event)
+        entry = (seq, event)
         if self.recording:
             pending = self.pending
-            pending.append((seq, event))
-            if len(pending) == 1 or len(pending) >= FLUSH_BATCH:
+            pending.append(entry)
+            queued = len(pending)
+            if queued == 1 or queued >= FLUSH_BATCH:
                 self._schedule()
         for subscriber in self.subscribers:
-            subscriber(seq, event, outcome)
+            subscriber(entry, outcome)
         return seq
 
     def append_record(self, event: dict[str, Any]) -> None:
@@ -142,14 +154,19 @@ class RunEventLog:
         seq = self.next_seq
         if seq is not None:
             self.next_seq = seq + 1
+        else:
+            self._unnumbered = True
         self.pending.append((seq, event))
         self._schedule()
 
     async def flush(self) -> None:
         """Write every queued entry; returns when they are stored."""
-        while self.pending or self._flushing is not None:
-            if self._flushing is not None:
-                await asyncio.shield(self._flushing)
+        while self.pending or self._flushing:
+            if self._flushing:
+                done = self._flushed
+                if done is None:
+                    done = self._flushed = asyncio.get_running_loop().create_future()
+                await asyncio.shield(done)
                 continue
             await self._write_batch()
 
@@ -164,7 +181,7 @@ class RunEventLog:
 
     # -- writing --------------------------------------------------------------------------
     def _schedule(self) -> None:
-        if self._flushing is not None:
+        if self._flushing:
             return  # the running write takes these next
         if len(self.pending) >= FLUSH_BATCH:
             asyncio.get_running_loop().create_task(self._background_write())
@@ -172,8 +189,9 @@ class RunEventLog:
             _write_soon(self)
 
     def _number_pending(self) -> None:
-        if self.next_seq is None or all(seq is not None for seq, _ in self.pending):
+        if self.next_seq is None or not self._unnumbered:
             return
+        self._unnumbered = False
         numbered: list[tuple[int | None, dict[str, Any]]] = []
         for seq, event in self.pending:
             if seq is None:
@@ -192,32 +210,33 @@ class RunEventLog:
                 self.run_id, self.workflow_name, exc_info=True,
             )  # fmt: skip
 
-    async def _append(self, batch: list[tuple[int | None, dict[str, Any]]]) -> None:
-        # Events are plain JSON by construction (the writer converts what steps write), so
-        # they are stored as they are; should anything else slip in, convert and retry once.
-        numbered = cast("list[RunEvent]", batch)  # every seq is set once the log is open
-        try:
-            await self.store.append_events(self.workflow_name, self.run_id, numbered)
-        except (TypeError, ValueError):
-            await self.store.append_events(self.workflow_name, self.run_id, _plain(batch))
-
     async def _write_batch(self) -> None:
-        if self._flushing is not None or not self.pending:
+        if self._flushing or not self.pending:
             return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._flushing = done
+        self._flushing = True
         try:
-            await self.open()
+            if self.next_seq is None:
+                await self.open()
             self._number_pending()
             batch, self.pending = self.pending, []
+            store, name, run_id = self.store, self.workflow_name, self.run_id
             try:
-                await self._append(batch)
+                # Events are plain JSON by construction (the writer converts what steps
+                # write), so they are stored as they are; should anything else slip in,
+                # convert and retry once. Every seq is set once the log is open.
+                try:
+                    await store.append_events(name, run_id, cast("list[RunEvent]", batch))
+                except (TypeError, ValueError):
+                    await store.append_events(name, run_id, _plain(batch))
             except BaseException:
                 self.pending[:0] = batch  # kept for the next attempt: nothing is dropped
                 raise
         finally:
-            self._flushing = None
-            done.set_result(None)
+            self._flushing = False
+            done = self._flushed
+            if done is not None:
+                self._flushed = None
+                done.set_result(None)
             if self.pending:
                 _write_soon(self)
 
@@ -247,7 +266,7 @@ def _write_waiting(loop: asyncio.AbstractEventLoop) -> None:
     due = list(logs)
     logs.clear()
     for log in due:
-        if log.pending and log._flushing is None:  # pyright: ignore[reportPrivateUsage]
+        if log.pending and not log._flushing:  # pyright: ignore[reportPrivateUsage]
             loop.create_task(log._background_write())  # pyright: ignore[reportPrivateUsage]
 
 
@@ -299,15 +318,18 @@ def finish_event(
     return {"type": "workflow-finish", "runId": run_id, "from": "WORKFLOW", "payload": payload}
 
 
+_ZERO_USAGE = {
+    "inputTokens": 0,
+    "outputTokens": 0,
+    "totalTokens": 0,
+    "cachedInputTokens": 0,
+    "cacheCreationInputTokens": 0,
+    "reasoningTokens": 0,
+}
+
+
 def zero_usage() -> dict[str, int]:
-    return {
-        "inputTokens": 0,
-        "outputTokens": 0,
-        "totalTokens": 0,
-        "cachedInputTokens": 0,
-        "cacheCreationInputTokens": 0,
-        "reasoningTokens": 0,
-    }
+    return _ZERO_USAGE.copy()
 
 
 def add_usage(usage: dict[str, int], event: dict[str, Any]) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from .event_log import RunEventLog
 
-__all__ = ["EventBus", "WorkflowEvent", "event_from_dict"]
+__all__ = ["EventBus", "StepEvents", "WorkflowEvent", "event_from_dict", "step_events"]
 
 
 class WorkflowEvent(BaseModel):
@@ -29,20 +29,44 @@ class WorkflowEvent(BaseModel):
     seq: int | None = Field(default=None, exclude=True)
 
 
-_STANDARD = frozenset(("type", "runId", "from", "payload"))
 _FIELDS = {"type": "type", "runId": "run_id", "from": "from_", "payload": "payload", "data": "data"}
 _STANDARD_SET = frozenset(("type", "run_id", "from_", "payload"))
 
 
 _new_event = WorkflowEvent.__new__
 _set = object.__setattr__
+# The model's slots, set through their descriptors (quicker than object.__setattr__).
+_slots: dict[str, Any] = {k: v for k, v in BaseModel.__dict__.items() if k.startswith("__pydantic")}
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 
 
 def event_from_dict(event: dict[str, Any], seq: int | None) -> WorkflowEvent:
     """Build without validation: events are made by the engine (or read back from the store,
     which wrote what the engine made). A stream builds one per event it hands over."""
+    made: WorkflowEvent = _new_event(WorkflowEvent)
+    # The common shape, exactly `{type, runId, from, payload}` (four keys, so a missing one
+    # means another shape).
+    if len(event) == 4 and "payload" in event:
+        # Filled in place: the instance's own (lazily made, key-sharing) dict is cheaper to
+        # fill than a new dict is to build and set. (Typed as the class's mapping proxy.)
+        fields: dict[str, Any] = made.__dict__  # pyright: ignore[reportAssignmentType]
+        try:
+            fields["type"] = event["type"]
+            fields["run_id"] = event["runId"]
+            fields["from_"] = event["from"]
+            fields["payload"] = event["payload"]
+        except KeyError:
+            pass  # another shape: its fields are set below, replacing these
+        else:
+            fields["data"] = None
+            fields["seq"] = seq
+            _set_fields_set(made, set(_STANDARD_SET))
+            _set_extra(made, {})
+            _set_private(made, None)
+            return made
     get = event.get
-    made = _new_event(WorkflowEvent)
     _set(
         made,
         "__dict__",
@@ -55,31 +79,31 @@ def event_from_dict(event: dict[str, Any], seq: int | None) -> WorkflowEvent:
             "seq": seq,
         },
     )
-    if event.keys() == _STANDARD:  # the common shape: one comparison, no loop
-        _set(made, "__pydantic_fields_set__", set(_STANDARD_SET))
-        _set(made, "__pydantic_extra__", {})
-    else:
-        _set(made, "__pydantic_fields_set__", {_FIELDS[k] for k in event if k in _FIELDS})
-        _set(made, "__pydantic_extra__", {k: v for k, v in event.items() if k not in _FIELDS})
-    _set(made, "__pydantic_private__", None)
+    _set_fields_set(made, {_FIELDS[k] for k in event if k in _FIELDS})
+    _set_extra(made, {k: v for k, v in event.items() if k not in _FIELDS})
+    _set_private(made, None)
     return made
 
 
 Watcher = Callable[[dict[str, Any]], Any]
 OutputWriter = Callable[[Any], Any]
+Emit = Callable[[str, dict[str, Any]], Any]
 
 
 class EventBus:
     """Engine events go to watchers (Mastra's watch shape: `{type, payload}`) and, in the
     stream shape, to the run's event log. `active` is False when nobody listens, so the engine
-    skips building events at all."""
+    skips building events at all. The bus itself is the run's `ex.emit` (calling it is
+    `engine_event`), so `run_step` can send step events straight to it; `output_event` is its
+    `ex.emit_output`."""
 
-    __slots__ = ("_outputs", "_watchers", "log")
+    __slots__ = ("_outputs", "_watchers", "log", "run_id")
 
     def __init__(self, log: RunEventLog) -> None:
         self._watchers: list[Watcher] = []
         self._outputs: list[OutputWriter] = []
         self.log = log
+        self.run_id = log.run_id
 
     @property
     def active(self) -> bool:
@@ -98,7 +122,7 @@ class EventBus:
         if item in items:
             items.remove(item)
 
-    def engine_event(self, run_id: str, kind: str, payload: dict[str, Any]) -> None:
+    def engine_event(self, kind: str, payload: dict[str, Any]) -> None:
         if self._watchers:
             for watcher in tuple(self._watchers):
                 watcher({"type": kind, "payload": payload})
@@ -109,7 +133,7 @@ class EventBus:
             log.append(
                 {
                     "type": kind,
-                    "runId": run_id,
+                    "runId": self.run_id,
                     "from": "WORKFLOW",
                     "payload": {"stepName": payload["id"], **payload}
                     if "id" in payload
@@ -117,11 +141,53 @@ class EventBus:
                 }
             )
 
-    def output_event(
-        self, run_id: str, kind: str, payload: dict[str, Any]
-    ) -> Awaitable[Any] | None:
+    __call__ = engine_event
+
+    # Step events, the bulk of a run's events: what `engine_event` would make of
+    # `{"id": sid, "stepCallId": call_id, **record}`, with each shape's payload built once (the
+    # stream's straight from the record) and step-finish built only for watchers. Inlined
+    # rather than shared: this is the engine's hot path.
+    def step_event(self, kind: str, sid: str, call_id: str, record: dict[str, Any]) -> None:
+        if self._watchers:
+            payload = {"id": sid, "stepCallId": call_id, **record}
+            for watcher in tuple(self._watchers):
+                watcher({"type": kind, "payload": payload})
+        log = self.log
+        if log.drive_open:
+            log.append(
+                {
+                    "type": kind,
+                    "runId": self.run_id,
+                    "from": "WORKFLOW",
+                    "payload": {"stepName": sid, "id": sid, "stepCallId": call_id, **record},
+                }
+            )
+
+    def step_end(self, sid: str, call_id: str, record: dict[str, Any]) -> None:
+        """`workflow-step-result`, then `workflow-step-finish` (which only watchers get)."""
+        if self._watchers:
+            payload = {"id": sid, "stepCallId": call_id, **record}
+            for watcher in tuple(self._watchers):
+                watcher({"type": "workflow-step-result", "payload": payload})
+        log = self.log
+        if log.drive_open:
+            log.append(
+                {
+                    "type": "workflow-step-result",
+                    "runId": self.run_id,
+                    "from": "WORKFLOW",
+                    "payload": {"stepName": sid, "id": sid, "stepCallId": call_id, **record},
+                }
+            )
+        if self._watchers:
+            payload: dict[str, Any] = {"id": sid, "stepCallId": call_id, "metadata": {}}
+            for watcher in tuple(self._watchers):
+                watcher({"type": "workflow-step-finish", "payload": payload})
+
+    def output_event(self, kind: str, payload: dict[str, Any]) -> Awaitable[Any] | None:
         """`writer.write` / `writer.custom` chunks: to the log and to output writers, not to
         watchers. Returns what the writer step awaits (async output writers), if anything."""
+        run_id = self.run_id
         if kind == "__custom__":
             event = {**payload, "runId": run_id, "from": "WORKFLOW"}
             chunk = dict(payload)
@@ -139,6 +205,36 @@ class EventBus:
         if not waits:
             return None
         return _all(waits)
+
+
+class StepEvents(Protocol):
+    """Where `run_step` sends a step's events (see `EventBus.step_event`)."""
+
+    def step_event(self, kind: str, sid: str, call_id: str, record: dict[str, Any]) -> None: ...
+
+    def step_end(self, sid: str, call_id: str, record: dict[str, Any]) -> None: ...
+
+
+class _EmitSteps:
+    """Step events through any other emitter (a nested workflow's, which prefixes ids)."""
+
+    __slots__ = ("_emit",)
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+
+    def step_event(self, kind: str, sid: str, call_id: str, record: dict[str, Any]) -> None:
+        self._emit(kind, {"id": sid, "stepCallId": call_id, **record})
+
+    def step_end(self, sid: str, call_id: str, record: dict[str, Any]) -> None:
+        self._emit("workflow-step-result", {"id": sid, "stepCallId": call_id, **record})
+        self._emit("workflow-step-finish", {"id": sid, "stepCallId": call_id, "metadata": {}})
+
+
+def step_events(emit: Emit) -> StepEvents:
+    """The sink for step events sent through `emit`: the run's bus itself (the usual case),
+    else an adapter that calls `emit`."""
+    return emit if isinstance(emit, EventBus) else _EmitSteps(emit)
 
 
 async def _all(waits: list[Awaitable[Any]]) -> None:

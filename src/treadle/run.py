@@ -250,7 +250,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         emit: Emit | None = None
         emit_output: Emit | None = None
         if bus is not None and bus.active:
-            emit, emit_output = bound_emitters(bus, run_id)
+            emit, emit_output = bound_emitters(bus)
 
         self._abort = AbortSignal()
         ex = Execution(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._engine.execution import Emit, Execution
 from ._engine.outcome import EMPTY
 from .event_log import RunEventLog
+from .events import EventBus
 from .logs import read_run_logs
 from .persistence import RUN_META
 from .request_context import RequestContext
@@ -19,7 +20,6 @@ from .results import WorkflowResult
 from .stream import DEFAULT_BUFFER, WorkflowStream
 
 if TYPE_CHECKING:
-    from .events import EventBus
     from .persistence import RunPersistence
     from .storage.base import RunRecord
     from .workflow import Workflow
@@ -151,8 +151,6 @@ class StreamsMixin:
     @property
     def _bus(self) -> EventBus:
         if self._bus_ is None:
-            from .events import EventBus
-
             log = RunEventLog(self.workflow.store, self.workflow_id, self.run_id)
             if self._new_log:
                 log.next_seq = 1
@@ -164,7 +162,7 @@ class StreamsMixin:
         step on (a stream's once it has opened the log)."""
         ex = self._live
         if ex is not None and ex.emit is None and self._bus.active:
-            ex.emit, ex.emit_output = bound_emitters(self._bus, self.run_id)
+            ex.emit, ex.emit_output = bound_emitters(self._bus)
 
     async def _attach_log(self) -> None:
         """A stream follows the run: if a drive that began unstreamed is under way, its log
@@ -227,11 +225,14 @@ class StreamsMixin:
             log.recording = self._p.recording = True
         if not log.active:
             return
-        await log.open()
+        if log.next_seq is None:  # (a new run's log is known empty: nothing to read)
+            await log.open()
         if ex.emit is None:
-            ex.emit, ex.emit_output = bound_emitters(bus, self.run_id)
+            ex.emit, ex.emit_output = bound_emitters(bus)
         log.begin_drive()
 
 
-def bound_emitters(bus: EventBus, run_id: str) -> tuple[Emit, Emit]:
-    return partial(bus.engine_event, run_id), partial(bus.output_event, run_id)
+def bound_emitters(bus: EventBus) -> tuple[Emit, Emit]:
+    """`ex.emit` and `ex.emit_output`: the bus itself (so step events can reach it directly,
+    see `EventBus`) and its `output_event`."""
+    return bus, bus.output_event

@@ -79,19 +79,19 @@ class WorkflowStream:
         self._end_seq: int | None = None  # the seq of that event, when seen live
         self._iterating = False
         self._want_result = False  # observing: `result` was asked for
+        # A failure set on it is marked seen at once (`_fail`): the consumer may read only
+        # events, never `result`.
         self._result: asyncio.Future[WorkflowResult] = loop.create_future()
-        self._result.add_done_callback(_retrieve)
         log: RunEventLog = run._bus.log  # pyright: ignore[reportPrivateUsage]
         self._log = log
         log.recording = True
         run._p.recording = True  # pyright: ignore[reportPrivateUsage]
-        self._unsubscribe = log.subscribe(self._on_event)
+        self._unsubscribe: Callable[[], None] | None = log.subscribe(self._on_event)
         self._suspend_gap = False  # a suspension that does not close this stream was passed
         self._observing = execute is None
         self._task: asyncio.Task[Any] | None = None
         if execute is not None:
             self._task = loop.create_task(self._execute(execute))
-            self._task.add_done_callback(_retrieve)
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -112,16 +112,25 @@ class WorkflowStream:
 
     async def aclose(self) -> None:
         """Stop following the run (the run itself goes on)."""
-        self._unsubscribe()
+        self._unfollow()
         self._ended = True
         self._wake()
 
+    def _unfollow(self) -> None:
+        # Dropped once called: it holds our `_on_event`, a reference cycle otherwise left
+        # for the garbage collector.
+        unsubscribe = self._unsubscribe
+        if unsubscribe is not None:
+            self._unsubscribe = None
+            unsubscribe()
+
     # -- live side (called synchronously by the run's event log) -----------------------------
-    def _on_event(self, seq: int, event: dict[str, Any], outcome: Any) -> None:
-        kind = event["type"]
+    def _on_event(self, entry: tuple[int, dict[str, Any]], outcome: Any) -> None:
+        kind = entry[1]["type"]
         if kind in _NOTABLE:
             if kind == LOG_TYPE:
                 return
+            event = entry[1]
             if kind == "workflow-step-output":
                 add_usage(self.usage, event)
             else:  # workflow-finish
@@ -129,33 +138,40 @@ class WorkflowStream:
                 if status == "suspended" and not self._close_on_suspend:
                     self.status = "suspended"
                 else:
-                    self._end_seq = seq
+                    self._end_seq = entry[0]
                     self._finish(status, outcome)
         buffer = self._buffer
         if self._lagging:
-            self._missed_upto = seq
+            self._missed_upto = entry[0]
         elif len(buffer) >= self._buffer_size:
             self._lagging = True
-            self._missed_upto = seq
+            self._missed_upto = entry[0]
         else:
-            buffer.append((seq, event))
-        self._wake()
+            buffer.append(entry)
+        waiter = self._waiter
+        if waiter is not None:  # inline `_wake`: this runs once per event
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _finish(self, status: str, outcome: Any) -> None:
         self.status = status
-        self._unsubscribe()
+        self._unfollow()
         self._ended = True
         if self._result.done():
             return
         if isinstance(outcome, WorkflowResult):
             self._result.set_result(outcome)
         elif isinstance(outcome, BaseException):
-            self._result.set_exception(outcome)
+            _fail(self._result, outcome)
 
     def _wake(self) -> None:
+        # The consumer is woken once: later events find no waiter and need not look again.
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     # -- drivers ----------------------------------------------------------------------------
     async def _execute(self, execute: Callable[[], Awaitable[WorkflowResult]]) -> None:
@@ -167,8 +183,10 @@ class WorkflowStream:
                 # this stream still tells its consumer, as Mastra's does.
                 self._local_events(exc)
             if not self._result.done():
-                self._result.set_exception(exc)
-            raise
+                _fail(self._result, exc)
+            if not isinstance(exc, Exception):
+                raise  # cancellation, interrupts: the task ends as they say
+            return  # `result` carries the failure: the task itself ends quietly
         if not self._result.done() and self._close_on_suspend:
             self._result.set_result(result)
 
@@ -176,7 +194,7 @@ class WorkflowStream:
         self._buffer.append((None, start_event(self.run_id, self.workflow_id)))
         self._buffer.append((None, finish_event(self.run_id, self.usage, None, exc)))
         self.status = "failed"
-        self._unsubscribe()
+        self._unfollow()
         self._ended = True
         self._wake()
 
@@ -188,7 +206,7 @@ class WorkflowStream:
             result = await self._run._stored_result()  # pyright: ignore[reportPrivateUsage]
         except BaseException as exc:
             if not self._result.done():
-                self._result.set_exception(exc)
+                _fail(self._result, exc)
             return
         if not self._result.done():
             self.status = result.status
@@ -203,11 +221,16 @@ class WorkflowStream:
             )
         self._iterating = True
         buffer = self._buffer
+        popleft = buffer.popleft
+        # A driving stream's run was just handed to a task: when there is nothing to read yet,
+        # let that task go first (once) rather than park on a future, so that a run that does
+        # not wait is read in the same pass of the event loop.
+        defer_once = not self._observing
         completed = False
         try:
             while True:
                 if buffer:
-                    seq, event = buffer.popleft()
+                    seq, event = popleft()
                     if seq is not None:
                         if seq <= self._last_seq:
                             continue  # already delivered from the stored log
@@ -237,6 +260,10 @@ class WorkflowStream:
                     continue
                 if self._ended:
                     break
+                if defer_once:
+                    defer_once = False
+                    await asyncio.sleep(0)
+                    continue
                 self._waiter = asyncio.get_running_loop().create_future()
                 try:
                     await self._waiter
@@ -245,7 +272,7 @@ class WorkflowStream:
             completed = True
         finally:
             if completed or self._ended or self._result.done():
-                self._unsubscribe()
+                self._unfollow()
             else:
                 # Left early (a `break`, a cancelled reader): the stream goes on following the
                 # run, so `result` and `status` still come.
@@ -327,7 +354,7 @@ class WorkflowStream:
                     pass
             except Exception as exc:  # e.g. the store could not be read: `result` says so
                 if not self._result.done():
-                    self._result.set_exception(exc)
+                    _fail(self._result, exc)
                 raise
 
         self._task = asyncio.get_running_loop().create_task(drain())
@@ -336,6 +363,11 @@ class WorkflowStream:
 
 def _payload(event: dict[str, Any]) -> dict[str, Any]:
     return event.get("payload") or {}
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    future.set_exception(exc)
+    future.exception()  # marked seen: the consumer may read only events, never `result`
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -14,6 +14,7 @@ from .._ids import new_call_id
 from .._schema import format_issues, issues_of
 from ..context import StepContext
 from ..errors import NonRetryableError, SchemaValidationError, StepExecutionError
+from ..events import EventBus, StepEvents, step_events
 from ..logs import current_step
 from ..step import Step
 from .error_json import serialize_error
@@ -73,12 +74,15 @@ async def run_step(
 
     tracer = ex.tracer
     span = None if tracer is None else tracer.step(ex, step, foreach_index)
-    emit = ex.emit if emit_events else None
+    emit = ex.emit
+    events: StepEvents | None = None
+    if emit is not None and emit_events:
+        events = emit if isinstance(emit, EventBus) else step_events(emit)
     call_id = ""
     sid = step.id
-    if emit is not None:
+    if events is not None:
         call_id = new_call_id()
-        emit("workflow-step-start", {"id": sid, "stepCallId": call_id, **record})
+        events.step_event("workflow-step-start", sid, call_id, record)
 
     workflow = ex.workflow
     retries = step._retries  # pyright: ignore[reportPrivateUsage]
@@ -163,8 +167,8 @@ async def run_step(
                     if foreach_index is None
                     else {"stepId": sid, "foreachIndex": foreach_index}
                 )
-            if emit is not None:
-                emit("workflow-step-suspended", {"id": sid, "stepCallId": call_id, **record})
+            if events is not None:
+                events.step_event("workflow-step-suspended", sid, call_id, record)
             if span is not None:
                 span.end(record, outcome, attempt)
             return outcome
@@ -200,9 +204,8 @@ async def run_step(
             break
     if span is not None:  # an exception escaping above leaves it to the run span to end it
         span.end(record, outcome, attempt)
-    if emit is not None:
-        emit("workflow-step-result", {"id": sid, "stepCallId": call_id, **record})
-        emit("workflow-step-finish", {"id": sid, "stepCallId": call_id, "metadata": {}})
+    if events is not None:
+        events.step_end(sid, call_id, record)
     return outcome
 
 

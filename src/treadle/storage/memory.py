@@ -6,6 +6,8 @@ import bisect
 import copy
 import json
 from collections.abc import Collection, Mapping, Sequence
+from itertools import islice
+from operator import itemgetter, lt
 from typing import Any
 
 from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
@@ -16,7 +18,9 @@ __all__ = ["InMemoryStore"]
 
 class _Stored:
     """One run as the store keeps it: the head, step records by key, the path, signals and
-    the event log (entries in `seq` order, and their seqs for bisecting)."""
+    the event log (its events in `seq` order, and their seqs, in a list of their own for
+    bisecting; not kept as `(seq, event)` pairs: a tuple per event is more for the garbage
+    collector to look at)."""
 
     __slots__ = ("event_seqs", "events", "head", "path", "record", "signals", "steps")
 
@@ -26,7 +30,7 @@ class _Stored:
         self.steps: dict[str, dict[str, Any]] = {}
         self.path: list[str] | None = None  # None: the snapshot has no stepExecutionPath yet
         self.signals: list[tuple[str, Any]] = []
-        self.events: list[RunEvent] = []
+        self.events: list[dict[str, Any]] = []
         self.event_seqs: list[int] = []
 
 
@@ -214,15 +218,23 @@ class InMemoryStore:
     ) -> None:
         stored = self._get(workflow_name, run_id)
         log, seqs = stored.events, stored.event_seqs
+        if not events:
+            return
+        new = list(map(itemgetter(0), events))
+        # The usual case: a batch in order, after everything stored.
+        if (not seqs or new[0] > seqs[-1]) and all(map(lt, new, islice(new, 1, None))):
+            log.extend(map(itemgetter(1), events))
+            seqs.extend(new)
+            return
         for seq, event in events:
-            if not seqs or seq > seqs[-1]:  # the usual case: appended in order
-                log.append((seq, event))
+            if not seqs or seq > seqs[-1]:
+                log.append(event)
                 seqs.append(seq)
                 continue
             at = bisect.bisect_left(seqs, seq)
             if at < len(seqs) and seqs[at] == seq:
                 continue  # stored already: never overwritten
-            log.insert(at, (seq, event))
+            log.insert(at, event)
             seqs.insert(at, seq)
 
     async def load_events(
@@ -239,7 +251,7 @@ class InMemoryStore:
             return []
         start = bisect.bisect_right(stored.event_seqs, after)
         out: list[RunEvent] = []
-        for seq, event in stored.events[start:]:
+        for seq, event in zip(stored.event_seqs[start:], stored.events[start:], strict=True):
             if types is not None and event.get("type") not in types:
                 continue
             if limit is not None and len(out) >= limit:
