@@ -157,26 +157,20 @@ class StatusCounter:
         await self.app(scope, receive, counting)
 
 
-def _served(app: Treadle) -> StatusCounter:
-    return StatusCounter(create_app(app, token=TOKEN, studio=False))
-
-
-def test_runs_that_end_get_no_server_error(tmp_path: Path) -> None:
-    served = _served(fuzz_app(tmp_path / "fuzz.db"))
+def _fuzz(tmp_path: Path, workflow_ids: tuple[str, ...], *extra: str) -> None:
+    served = StatusCounter(create_app(fuzz_app(tmp_path / "fuzz.db"), token=TOKEN, studio=False))
     with LiveServer(served, token=TOKEN) as live:
-        runs = _seed_runs(live, ENDING)
+        runs = _seed_runs(live, workflow_ids)
         seeded = served.counts.get(2, 0)
-        config = _config(tmp_path / "schemathesis.toml", ENDING, runs)
-        _schemathesis(live, config, tmp_path / "report")
+        config = _config(tmp_path / "schemathesis.toml", workflow_ids, runs)
+        _schemathesis(live, config, tmp_path / "report", *extra)
     # The requests reached real workflows and runs: many were served, not only refused.
     assert served.counts.get(2, 0) - seeded >= 20, served.counts
 
 
+def test_runs_that_end_get_no_server_error(tmp_path: Path) -> None:
+    _fuzz(tmp_path, ENDING)
+
+
 def test_runs_that_wait_get_no_server_error(tmp_path: Path) -> None:
-    served = _served(fuzz_app(tmp_path / "fuzz.db"))
-    with LiveServer(served, token=TOKEN) as live:
-        runs = _seed_runs(live, WAITING)
-        seeded = served.counts.get(2, 0)
-        config = _config(tmp_path / "schemathesis.toml", WAITING, runs)
-        _schemathesis(live, config, tmp_path / "report", "--exclude-path-regex", FOLLOWING)
-    assert served.counts.get(2, 0) - seeded >= 20, served.counts
+    _fuzz(tmp_path, WAITING, "--exclude-path-regex", FOLLOWING)
