@@ -151,6 +151,7 @@ def serve(
     forwarded_allow_ips: str | None = None,
     log_level: str = "info",
     graceful_shutdown_s: int | None = 5,
+    keep_alive_s: int = 5,
     **create_app_kwargs: Any,
 ) -> None:
     """Serve `app` with uvicorn until interrupted (blocking). `create_app_kwargs` go to
@@ -159,7 +160,9 @@ def serve(
     `X-Forwarded-*` headers are trusted. `graceful_shutdown_s`: on shutdown, open streams get
     this long to end before they are cut (a stream can follow a run for hours; its client
     re-attaches with `Last-Event-ID`); then the runs still driven here stop, stored as running,
-    for a restart to continue."""
+    for a restart to continue. `keep_alive_s`: how long an idle connection stays open; behind a
+    proxy, make it longer than the proxy's own idle timeout, or a request the proxy sends on a
+    connection the server is closing fails."""
     import uvicorn
 
     uvicorn.run(
@@ -171,4 +174,5 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=log_level,
         timeout_graceful_shutdown=graceful_shutdown_s,
+        timeout_keep_alive=keep_alive_s,
     )
