@@ -328,13 +328,15 @@ class PostgresStore(EventLog):
     ) -> RunRecord:
         snapshot = record.snapshot
         context: dict[str, Any] = snapshot.get("context") or {}
-        head = {k: v for k, v in snapshot.items() if k not in ("context", "stepExecutionPath")}
+        head = dict(snapshot)  # copied then trimmed: cheaper than a filtering comprehension
+        head.pop("context", None)
+        path = head.pop("stepExecutionPath", None)
         if "input" in context:
             head["input"] = context["input"]
-        path = snapshot.get("stepExecutionPath")
         path_list: list[str] | None = list(path) if path is not None else None
         if steps is None:
-            steps = {k: v for k, v in context.items() if k != "input"}
+            steps = dict(context)
+            steps.pop("input", None)
         params: dict[str, object] = {
             "wf": record.workflow_name,
             "run": record.run_id,

@@ -153,11 +153,13 @@ class SQLiteStore(EventLog):
     ) -> RunRecord:
         snapshot = record.snapshot
         context: dict[str, Any] = snapshot.get("context") or {}
-        head = {k: v for k, v in snapshot.items() if k != "context"}  # the path included
+        head = dict(snapshot)  # the path included; copied then trimmed (cheaper than filtering)
+        head.pop("context", None)
         if "input" in context:
             head["input"] = context["input"]
         if steps is None:
-            steps = {k: v for k, v in context.items() if k != "input"}
+            steps = dict(context)
+            steps.pop("input", None)
         wf, rid = record.workflow_name, record.run_id
         key = (wf, rid)
         run_row = (
