@@ -69,7 +69,9 @@ async def test_observe_after_sigkill_replays_then_follows_the_restarted_run(
     assert seen["status"] == "success"
 
     stored = await store.load_events("chain5", run_id)
-    assert [seq for seq, _ in stored] == seqs
+    # On failure, say what the store holds beyond what the observer saw (seen once in CI).
+    extra = [(seq, e.get("type"), e.get("message")) for seq, e in stored if seq not in seqs]
+    assert [seq for seq, _ in stored] == seqs, extra
     finish = stored[-1][1]
     assert finish["payload"]["workflowStatus"] == "success"
     assert finish["payload"]["finalWorkflowResult"] == {"n": chain_value(1)}
