@@ -384,9 +384,11 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
                 ex, start, resume, include_state, include_resume_labels, prev
             )
         except BaseException as exc:
+            self._drive_over(ex)
             await self._end_drive_log(None, exc)
             raise
         else:
+            self._drive_over(ex)
             await self._end_drive_log(result, None)
         finally:
             if self._live is ex:  # a resume may have begun a new drive meanwhile
@@ -396,6 +398,13 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         if wf.on_finish is not None or wf.on_error is not None:
             await self._callbacks(ex, result)
         return result
+
+    def _drive_over(self, ex: Execution) -> None:
+        """The drive of `ex` is over, before its log's `workflow-finish` is written: a stream
+        re-attaching while that write is awaited must not see the drive as live (it would open
+        the log for it again, logging a second `workflow-start`)."""
+        if self._live is ex:
+            self._live = None
 
     async def _run_to_end(
         self,
