@@ -352,3 +352,40 @@ async def test_log_follows_the_run_through_a_streamed_resume_after_a_plain_start
     assert shape(resumed)[0] == (1, "workflow-start", None)
     assert shape(resumed)[-1] == (6, "workflow-finish", None)
     assert await wf.store.load_events(wf.id, run.run_id) == as_stored(resumed)
+
+
+class HeldWrites(InMemoryStore):
+    """Event-log writes wait for `release` while `hold` is set (a slow store at the end of a
+    drive)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def append_events(self, workflow_name: str, run_id: str, events: Any) -> None:
+        if self.hold:
+            self.held.set()
+            await self.release.wait()
+        await super().append_events(workflow_name, run_id, events)
+
+
+async def test_a_reattach_while_the_finish_is_written_logs_no_second_start() -> None:
+    store = HeldWrites()
+    wf = create_workflow(id="log-race", input_schema=N).then(inc("a")).commit()
+    Treadle(workflows={"log-race": wf}, storage=store)
+    run = await wf.create_run()
+    store.hold = True
+    stream = run.stream(input_data={"n": 1})
+    await store.held.wait()  # the drive has ended and is writing its events, finish included
+    log = run._bus.log  # pyright: ignore[reportPrivateUsage]
+    appended = log.next_seq
+    await run._attach_log()  # pyright: ignore[reportPrivateUsage]  # a stream re-attaching now
+    assert log.next_seq == appended  # nothing logged: the drive is over
+    store.release.set()
+    assert (await stream.result).status == "success"
+    await log.flush()  # the result comes with the finish event, maybe before its write ends
+    kinds = [event["type"] for _, event in await store.load_events("log-race", run.run_id)]
+    assert kinds.count("workflow-start") == 1
+    assert kinds[-1] == "workflow-finish"
