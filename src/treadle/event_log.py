@@ -56,7 +56,6 @@ class RunEventLog:
     __slots__ = (
         "_flushed",
         "_flushing",
-        "_unnumbered",
         "drive_open",
         "next_seq",
         "pending",
@@ -87,7 +86,6 @@ class RunEventLog:
         # (most writes have none: no future to make).
         self._flushing = False
         self._flushed: asyncio.Future[None] | None = None
-        self._unnumbered = False  # `pending` holds entries with seq None
 
     @property
     def active(self) -> bool:
@@ -123,10 +121,7 @@ class RunEventLog:
         self.subscribers = (*self.subscribers, subscriber)
 
         def unsubscribe() -> None:
-            subscribers = self.subscribers
-            if subscriber in subscribers:  # calling it again does nothing
-                at = subscribers.index(subscriber)
-                self.subscribers = subscribers[:at] + subscribers[at + 1 :]
+            self.subscribers = tuple(s for s in self.subscribers if s is not subscriber)
 
         return unsubscribe
 
@@ -154,8 +149,6 @@ class RunEventLog:
         seq = self.next_seq
         if seq is not None:
             self.next_seq = seq + 1
-        else:
-            self._unnumbered = True
         self.pending.append((seq, event))
         self._schedule()
 
@@ -189,9 +182,8 @@ class RunEventLog:
             _write_soon(self)
 
     def _number_pending(self) -> None:
-        if self.next_seq is None or not self._unnumbered:
+        if self.next_seq is None or all(seq is not None for seq, _ in self.pending):
             return
-        self._unnumbered = False
         numbered: list[tuple[int | None, dict[str, Any]]] = []
         for seq, event in self.pending:
             if seq is None:

@@ -145,8 +145,7 @@ class EventBus:
 
     # Step events, the bulk of a run's events: what `engine_event` would make of
     # `{"id": sid, "stepCallId": call_id, **record}`, with each shape's payload built once (the
-    # stream's straight from the record) and step-finish built only for watchers. Inlined
-    # rather than shared: this is the engine's hot path.
+    # stream's straight from the record) and step-finish built only for watchers.
     def step_event(self, kind: str, sid: str, call_id: str, record: dict[str, Any]) -> None:
         if self._watchers:
             payload = {"id": sid, "stepCallId": call_id, **record}
@@ -165,20 +164,7 @@ class EventBus:
 
     def step_end(self, sid: str, call_id: str, record: dict[str, Any]) -> None:
         """`workflow-step-result`, then `workflow-step-finish` (which only watchers get)."""
-        if self._watchers:
-            payload = {"id": sid, "stepCallId": call_id, **record}
-            for watcher in tuple(self._watchers):
-                watcher({"type": "workflow-step-result", "payload": payload})
-        log = self.log
-        if log.drive_open:
-            log.append(
-                {
-                    "type": "workflow-step-result",
-                    "runId": self.run_id,
-                    "from": "WORKFLOW",
-                    "payload": {"stepName": sid, "id": sid, "stepCallId": call_id, **record},
-                }
-            )
+        self.step_event("workflow-step-result", sid, call_id, record)
         if self._watchers:
             payload: dict[str, Any] = {"id": sid, "stepCallId": call_id, "metadata": {}}
             for watcher in tuple(self._watchers):

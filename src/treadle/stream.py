@@ -148,11 +148,7 @@ class WorkflowStream:
             self._missed_upto = entry[0]
         else:
             buffer.append(entry)
-        waiter = self._waiter
-        if waiter is not None:  # inline `_wake`: this runs once per event
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake()
 
     def _finish(self, status: str, outcome: Any) -> None:
         self.status = status

@@ -14,7 +14,7 @@ from .._ids import new_call_id
 from .._schema import format_issues, issues_of
 from ..context import StepContext
 from ..errors import NonRetryableError, SchemaValidationError, StepExecutionError
-from ..events import EventBus, StepEvents, step_events
+from ..events import StepEvents, step_events
 from ..logs import current_step
 from ..step import Step
 from .error_json import serialize_error
@@ -77,7 +77,7 @@ async def run_step(
     emit = ex.emit
     events: StepEvents | None = None
     if emit is not None and emit_events:
-        events = emit if isinstance(emit, EventBus) else step_events(emit)
+        events = step_events(emit)
     call_id = ""
     sid = step.id
     if events is not None:

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["SCHEMA_VERSION", "RunEvent", "RunRecord", "WorkflowStore"]
+__all__ = ["SCHEMA_VERSION", "RunEvent", "RunRecord", "WorkflowStore", "split_snapshot"]
 
 SCHEMA_VERSION = 1
 """Version of the snapshot format. A store refuses to load a record with a higher one
@@ -181,3 +181,21 @@ class WorkflowStore(Protocol):
     async def close(self) -> None:
         """Release connections and files. The store is not used afterwards."""
         ...
+
+
+def split_snapshot(
+    snapshot: dict[str, Any], steps: Mapping[str, dict[str, Any]] | None
+) -> tuple[dict[str, Any], Mapping[str, dict[str, Any]]]:
+    """A snapshot as stores keep it: its head (everything but `context`, with the run's input)
+    and its step records (`steps` if given, else those of `context`). Copied whole, then
+    trimmed: cheaper than filtering (a run writes its head three times)."""
+    context: dict[str, Any] = snapshot.get("context") or {}
+    head = dict(snapshot)
+    head.pop("context", None)
+    if "input" in context:
+        head["input"] = context["input"]
+    if steps is None:
+        records = dict(context)
+        records.pop("input", None)
+        steps = records
+    return head, steps

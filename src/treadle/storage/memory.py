@@ -11,7 +11,7 @@ from operator import itemgetter, lt
 from typing import Any
 
 from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
-from .base import SCHEMA_VERSION, RunEvent, RunRecord
+from .base import SCHEMA_VERSION, RunEvent, RunRecord, split_snapshot
 
 __all__ = ["InMemoryStore"]
 
@@ -70,7 +70,6 @@ class InMemoryStore:
             if found != expected_version:
                 raise version_conflict(record, expected_version, found)
         snapshot = record.snapshot
-        context: dict[str, Any] = snapshot.get("context") or {}
         if stored is None:
             columns = RunRecord(
                 record.workflow_name,
@@ -100,18 +99,10 @@ class InMemoryStore:
             columns.lease_until = record.lease_until
             if record.resource_id is not None:
                 columns.resource_id = record.resource_id
-        # Copied whole, then trimmed: cheaper than a filtering comprehension (a run saves its
-        # head three times even when nothing reads it).
-        head = dict(snapshot)
-        head.pop("context", None)
+        head, steps = split_snapshot(snapshot, steps)
         path = head.pop("stepExecutionPath", None)
-        if "input" in context:
-            head["input"] = context["input"]
         stored.head = head
         stored.path = list(path) if path is not None else None
-        if steps is None:
-            steps = dict(context)
-            steps.pop("input", None)
         if replace_steps:
             stored.steps = dict(steps)
         else:

@@ -70,7 +70,7 @@ from ._postgres_sql import (
     record_from_row,
     save_run_sql,
 )
-from .base import RunRecord
+from .base import RunRecord, split_snapshot
 from .memory import version_conflict
 from .migrate import load_migrations, run_migrations_async
 
@@ -327,16 +327,9 @@ class PostgresStore(EventLog):
         replace_steps: bool = False,
     ) -> RunRecord:
         snapshot = record.snapshot
-        context: dict[str, Any] = snapshot.get("context") or {}
-        head = dict(snapshot)  # copied then trimmed: cheaper than a filtering comprehension
-        head.pop("context", None)
+        head, steps = split_snapshot(snapshot, steps)
         path = head.pop("stepExecutionPath", None)
-        if "input" in context:
-            head["input"] = context["input"]
         path_list: list[str] | None = list(path) if path is not None else None
-        if steps is None:
-            steps = dict(context)
-            steps.pop("input", None)
         params: dict[str, object] = {
             "wf": record.workflow_name,
             "run": record.run_id,

@@ -87,7 +87,7 @@ from ._sqlite_sql import (
     record_from_row,
     run_not_found,
 )
-from .base import RunRecord
+from .base import RunRecord, split_snapshot
 from .memory import version_conflict
 
 __all__ = ["SQLiteStore"]
@@ -152,14 +152,7 @@ class SQLiteStore(EventLog):
         replace_steps: bool = False,
     ) -> RunRecord:
         snapshot = record.snapshot
-        context: dict[str, Any] = snapshot.get("context") or {}
-        head = dict(snapshot)  # the path included; copied then trimmed (cheaper than filtering)
-        head.pop("context", None)
-        if "input" in context:
-            head["input"] = context["input"]
-        if steps is None:
-            steps = dict(context)
-            steps.pop("input", None)
+        head, steps = split_snapshot(snapshot, steps)  # the path stays in the head
         wf, rid = record.workflow_name, record.run_id
         key = (wf, rid)
         run_row = (
