@@ -5,10 +5,12 @@ do not. This runs N=100 and N=1100 runs of a 1-step and a 10-step workflow under
 reports the difference per run, split into a fixed per-run cost and a per-step cost.
 
 With `--streaming` it also counts the same 10-step runs streamed (`run.stream()` read by
-`async for`) and reports the ratio to the plain runs (target S1 <= 1.2).
+`async for`) and reports the ratio to the plain runs (target S1 <= 1.2). With `--durable` it
+counts them on a SQLite file, every step persisted (D1's workload): the user-space part of a
+durable step (Python and SQLite; the kernel's share, the system calls, is not counted).
 
-Run: .venv/bin/python bench/instructions.py [--streaming]   (needs valgrind; about 80 s, or
-160 s with --streaming)
+Run: .venv/bin/python bench/instructions.py [--streaming] [--durable]   (needs valgrind; about
+80 s, plus 80 s for each option)
 """
 
 from __future__ import annotations
@@ -18,19 +20,25 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
-def _workload(steps: int, runs: int, streamed: bool = False) -> None:
+def _workload(steps: int, runs: int, streamed: bool = False, durable: bool = False) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from core import Num, inc
 
-    from treadle import create_step, create_workflow
+    from treadle import Treadle, create_step, create_workflow
 
     wf = create_workflow(id="w", input_schema=Num, output_schema=Num)
     for i in range(steps):
         wf = wf.then(create_step(id=f"s{i}", input_schema=Num, output_schema=Num, execute=inc))
     wf = wf.commit()
+    if durable:
+        from treadle.storage import SQLiteStore
+
+        folder = tempfile.mkdtemp()
+        Treadle(workflows={"w": wf}, storage=SQLiteStore(Path(folder) / "d1.db"))
 
     async def main() -> None:
         for _ in range(runs):
@@ -45,10 +53,12 @@ def _workload(steps: int, runs: int, streamed: bool = False) -> None:
             wf._runs.clear()  # pyright: ignore[reportPrivateUsage]
 
     asyncio.run(main())
+    if durable:
+        shutil.rmtree(folder)
 
 
-def _count(steps: int, runs: int, streamed: bool = False) -> int:
-    mode = ["--streamed"] if streamed else []
+def _count(steps: int, runs: int, streamed: bool = False, durable: bool = False) -> int:
+    mode = ["--streamed"] if streamed else ["--durable"] if durable else []
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, __file__, "--workload", str(steps), str(runs), *mode],
@@ -62,7 +72,9 @@ def _count(steps: int, runs: int, streamed: bool = False) -> int:
 
 def main() -> None:
     if len(sys.argv) >= 4 and sys.argv[1] == "--workload":
-        _workload(int(sys.argv[2]), int(sys.argv[3]), "--streamed" in sys.argv)
+        _workload(
+            int(sys.argv[2]), int(sys.argv[3]), "--streamed" in sys.argv, "--durable" in sys.argv
+        )
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -76,6 +88,13 @@ def main() -> None:
         streamed = (_count(10, 1100, True) - _count(10, 100, True)) / 1000
         print(f"W1 streamed / step  {streamed / 10:10.0f} instructions")
         print(f"S1 streamed / plain {streamed / ten:10.2f}x (target <= 1.2)")
+    if "--durable" in sys.argv:
+        one_d = (_count(1, 1100, durable=True) - _count(1, 100, durable=True)) / 1000
+        ten_d = (_count(10, 1100, durable=True) - _count(10, 100, durable=True)) / 1000
+        step_d = (ten_d - one_d) / 9
+        print(f"durable per step    {step_d:10.0f} instructions (SQLite file, user space)")
+        print(f"durable fixed / run {one_d - step_d:10.0f} instructions")
+        print(f"D1 (10 steps) / step{ten_d / 10:10.0f} instructions")
 
 
 if __name__ == "__main__":

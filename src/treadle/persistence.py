@@ -179,6 +179,10 @@ class RunPersistence:
         ex.dirty = False
         if steps:
             persisted.update(steps)
+        if final:
+            # Done with `ex`: dropping it breaks the cycle through `ex.persist`/`ex.waits`, so a
+            # finished run is freed at once instead of by the garbage collector.
+            self._ex = None
         if active:
             self._start_heartbeat()
         else:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import logging
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import logs, tracing
+from ._creation import OwedCreation, settle_creations
 from ._engine.abort import AbortSignal
 from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Emit, Execution
@@ -24,6 +22,7 @@ from .errors import RunNotFoundError, RunStateError, WorkflowDefinitionError
 from .persistence import Persistence, RunDisplacedError, RunPersistence
 from .request_context import RequestContext, as_request_context
 from .results import WorkflowResult
+from .run_callbacks import CallbacksMixin, RunInfo
 from .run_recovery import RecoveryMixin
 from .run_streams import StreamsMixin, bound_emitters
 from .storage.base import RunRecord
@@ -35,31 +34,8 @@ from ._engine.outcome import EMPTY
 
 __all__ = ["Run", "RunInfo", "open_run"]
 
-logger = logging.getLogger("treadle")
-
 InT = TypeVar("InT", contravariant=True)
 OutT = TypeVar("OutT", covariant=True)
-
-
-@dataclass(slots=True)
-class RunInfo:
-    """What lifecycle callbacks receive."""
-
-    run_id: str
-    workflow_id: str
-    resource_id: str | None
-    state: dict[str, Any]
-    input: Any
-    request_context: RequestContext
-    status: str = "running"
-    result: Any = None
-    error: dict[str, Any] | None = None
-    steps: dict[str, Any] = field(default_factory=dict[str, Any])
-    step_execution_path: list[str] = field(default_factory=list[str])
-    exception: BaseException | None = None
-
-    def get_init_data(self) -> Any:
-        return self.input
 
 
 async def open_run(
@@ -81,9 +57,11 @@ async def open_run(
         held = workflow._runs.get(run_id)  # pyright: ignore[reportPrivateUsage]
         if held is not None:
             return held
+        await settle_creations(workflow, run_id)
     store = workflow.store
     rid = run_id or new_id()
     record = await store.load_run(workflow.id, rid) if run_id is not None else None
+    creation: OwedCreation | None = None
     if record is None:
         now = (workflow.app.clock if workflow.app is not None else SYSTEM_CLOCK).now_ms()
         record = RunRecord(
@@ -95,15 +73,17 @@ async def open_run(
             created_at=now,
             updated_at=now,
         )
-        await store.save_run(record)
+        # Written on the loop's next turn, unless the run starts first (its start writes it).
+        creation = workflow._creations.owe(store, record)  # pyright: ignore[reportPrivateUsage]
     policy: Persistence = persistence or getattr(store, "default_persistence", "step")
     # A run id made here is new everywhere: its event log is known to be empty (no read needed).
     run: Run[Any, Any] = Run(workflow, record, policy, new=run_id is None)
+    run._creation = creation  # pyright: ignore[reportPrivateUsage]
     workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
     return run
 
 
-class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
+class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
     """One run of a workflow. Get it from `await workflow.create_run()`."""
 
     def __init__(
@@ -128,6 +108,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         self._live: Execution | None = None  # the Execution being driven, if any
         self._task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[Any] | None = None  # start_async's task, kept referenced
+        self._creation: OwedCreation | None = None  # the run's owed `pending` write, if any
 
     # -- public API ---------------------------------------------------------------------------
     async def start(
@@ -150,7 +131,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         ex = self._prepare_start(input_data, initial_state, request_context)
         if self.workflow.on_start is not None:
             await self._on_start(ex)
-        await self._p.save_head(ex, "running")
+        await self._first_write(ex)
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
 
     async def resume(
@@ -197,6 +178,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
             task.cancel()
             return
         if self.status in ("suspended", "waiting", "pending"):
+            await self._settled()
             record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
             if record is not None:
                 record.status = "canceled"
@@ -233,8 +215,25 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         return self.run_id
 
     async def _start_in_background(self, ex: Execution) -> WorkflowResult:
-        await self._p.save_head(ex, "running")  # from here on the run can be recovered
+        await self._first_write(ex)  # from here on the run can be recovered
         return await self._drive(ex, 0, None, False, False)
+
+    async def _first_write(self, ex: Execution) -> None:
+        """The start's `running` write, which also creates the stored run if its `pending`
+        write has not happened yet."""
+        creation = self._creation
+        if creation is not None:
+            self._creation = None
+            if not creation.left_to_start():
+                await creation.settle(write=False)
+        await self._p.save_head(ex, "running")
+
+    async def _settled(self) -> None:
+        """Before this run is read from the store: its creation is written."""
+        creation = self._creation
+        if creation is not None:
+            await creation.settle()
+            self._creation = None
 
     # -- internals ----------------------------------------------------------------------------
     @property
@@ -306,18 +305,6 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
             )
         return self._execution(input_value, state, rc)
 
-    async def _on_start(self, ex: Execution) -> None:
-        """`on_start(info)`: raising makes start() raise; nothing has run or been stored yet."""
-        wf = self.workflow
-        assert wf.on_start is not None
-        info = RunInfo(
-            self.run_id, wf.id, self.resource_id, dict(ex.state), ex.context.get("input"),
-            ex.request_context,
-        )  # fmt: skip
-        started = wf.on_start(info)
-        if inspect.isawaitable(started):
-            await started
-
     async def _prepare_resume(
         self,
         step: Any,
@@ -326,6 +313,7 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         for_each_index: int | None,
         request_context: Any,
     ) -> tuple[Execution, int, ResumeArgs]:
+        await self._settled()
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
         if (
             record is not None
@@ -453,25 +441,6 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
             ex.emit("workflow-canceled", {})
         return result
 
-    async def _callbacks(self, ex: Execution, result: WorkflowResult) -> None:
-        wf = self.workflow
-        if wf.on_finish is None and (wf.on_error is None or result.status != "failed"):
-            return
-        info = RunInfo(
-            self.run_id, wf.id, self.resource_id, dict(ex.state), ex.context.get("input"),
-            ex.request_context, result.status, result.result, result.error,
-            dict(result.steps), list(result.step_execution_path), result.exception,
-        )  # fmt: skip
-        for callback in (wf.on_finish, wf.on_error if result.status == "failed" else None):
-            if callback is None:
-                continue
-            try:
-                await _maybe_await(callback(info))
-            except Exception:  # callbacks must not change the run's outcome
-                logger.exception(
-                    "workflow '%s' run '%s': lifecycle callback raised", wf.id, self.run_id
-                )
-
     async def _stored_result(self) -> WorkflowResult:
         """The result of the run as stored (for a stream that follows a run it did not drive)."""
         record = await self._load()
@@ -499,15 +468,10 @@ class Run(StreamsMixin, RecoveryMixin, Generic[InT, OutT]):
         return result
 
     async def _load(self) -> RunRecord:
+        await self._settled()
         record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
         if record is None:
             raise RunNotFoundError(
                 f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"
             )
         return record
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ._creation import settle_creations
 from .storage.base import RunRecord
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ async def list_workflow_runs(
     page: int | None = None,
     per_page: int | None = None,
 ) -> dict[str, Any]:
+    await settle_creations(workflow)
     rows, total = await workflow.store.list_runs(
         workflow.id,
         status=status,
@@ -96,6 +98,7 @@ def _flatten_steps(
 async def get_workflow_run_by_id(
     workflow: Workflow[Any, Any, Any], run_id: str, fields: Sequence[str] | None = None
 ) -> dict[str, Any] | None:
+    await settle_creations(workflow, run_id)
     record = await workflow.store.load_run(workflow.id, run_id)
     if record is None:
         return None
@@ -129,11 +132,13 @@ async def get_workflow_run_by_id(
 
 
 async def delete_workflow_run_by_id(workflow: Workflow[Any, Any, Any], run_id: str) -> None:
+    await settle_creations(workflow, run_id)
     await workflow.store.delete_run(workflow.id, run_id)
     workflow._runs.pop(run_id, None)  # pyright: ignore[reportPrivateUsage]
 
 
 async def list_active_workflow_runs(workflow: Workflow[Any, Any, Any]) -> dict[str, Any]:
+    await settle_creations(workflow)
     running, _ = await workflow.store.list_runs(workflow.id, status="running")
     waiting, _ = await workflow.store.list_runs(workflow.id, status="waiting")
     rows = [_row(r, workflow) for r in running + waiting]

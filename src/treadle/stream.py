@@ -331,6 +331,7 @@ class WorkflowStream:
     async def _followed_elsewhere(self) -> bool:
         """True while another process drives the run (its events reach us via the store), or
         while the run is suspended and this stream outlives suspensions."""
+        await self._run._settled()  # pyright: ignore[reportPrivateUsage]
         record = await self._run.workflow.store.load_run(self.workflow_id, self.run_id)
         if record is None:
             return False

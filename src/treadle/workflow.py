@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
+from ._creation import Creations
 from ._graph.mapping import compile_mapping, mapping_steps
 from ._graph.nodes import (
     ConditionalEntry,
@@ -69,6 +70,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
     workflow is also a Step, so `.then(other_workflow)` nests it."""
 
     __slots__ = (
+        "_creations",
         "_entries",
         "_map_count",
         "_runs",
@@ -119,6 +121,7 @@ class Workflow(Step[InT, OutT], Generic[InT, OutT, PrevT]):
         # Run handles this process holds, by id: the same id gives the same handle while someone
         # holds it; a dropped handle is forgotten (a long-lived app must not keep every run).
         self._runs: weakref.WeakValueDictionary[str, Run[Any, Any]] = weakref.WeakValueDictionary()
+        self._creations = Creations()  # new runs whose `pending` write is owed
         self._store: Any = None  # the app's store, or a private InMemoryStore when unregistered
         self.app: Any = None
         self.committed = False

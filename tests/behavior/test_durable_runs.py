@@ -53,12 +53,16 @@ async def test_step_policy_writes_each_step_and_finish_policy_writes_none() -> N
     store = CountingStore()
     wf = chain([])
     Treadle(workflows={"c": wf}, storage=store)
-    await (await wf.create_run(persistence="step")).start(input_data={"n": 0})
-    assert store.step_writes == 4
+    run = await wf.create_run(persistence="step")
+    await run.start(input_data={"n": 0})
+    # s1..s3 each written when they end; s4, the last, is stored by the finish's head write
+    assert store.step_writes == 3
+    stored = await store.load_run("chain", run.run_id)
+    assert stored is not None and stored.snapshot["context"]["s4"]["output"] == {"n": 4}
     await (await wf.create_run(persistence="finish")).start(input_data={"n": 0})
-    assert store.step_writes == 4  # nothing more: only the head at start and finish
+    assert store.step_writes == 3  # nothing more: only the head at start and finish
     await (await wf.create_run()).start(input_data={"n": 0})
-    assert store.step_writes == 4  # the in-memory store's default is "finish"
+    assert store.step_writes == 3  # the in-memory store's default is "finish"
 
 
 async def test_a_storage_failure_stops_the_run_and_leaves_it_restartable() -> None:

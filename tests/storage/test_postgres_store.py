@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -310,8 +311,9 @@ async def test_journal_replay_matches_reference(
     make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
 ) -> None:
     """Interleaved save_step calls (new and rewritten keys, path entries, patches, updated_at)
-    read back as InMemoryStore has them: through load_run and list_runs, after a save_run that
-    folds the journal, after a refused (CAS) save_run that must not, and with replace_steps."""
+    read back as InMemoryStore has them: through load_run and list_runs, after a head write that
+    keeps the journal (its records journaled too), after a refused (CAS) save_run, and with
+    replace_steps (which folds it)."""
     from treadle.storage.memory import InMemoryStore
 
     store, oracle = make_postgres_store(), InMemoryStore()
@@ -321,19 +323,23 @@ async def test_journal_replay_matches_reference(
         await s.save_run(_record("r2", _base("r2"), created_at=T0 - 1))
     await _write_steps(both, "r1")
     await _same(store, oracle, "r1", "after save_step calls")
-    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == len(_STEPS)
+    # the first head write journaled its record ("old"), then save_step's
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 1 + len(_STEPS)
     rows, total = await store.list_runs(WF)
     assert total == 2 and [r.run_id for r in rows] == ["r1", "r2"]
     assert rows[0].snapshot == (await store.load_run(WF, "r1")).snapshot
     assert rows[0].updated_at == T0 + 4
 
-    # a refused save_run folds nothing
+    # a refused save_run writes nothing, with or without the fold in its statement
     with pytest.raises(RunStateError):
         await store.save_run(_record("r1", _base("r1")), expected_version=7)
-    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == len(_STEPS)
+    with pytest.raises(RunStateError):
+        await store.save_run(_record("r1", _base("r1")), expected_version=7, replace_steps=True)
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 1 + len(_STEPS)
     await _same(store, oracle, "r1", "after a refused save_run")
 
-    # save_run folds the journal: the run's steps written by save_step stay, the new head wins
+    # a head write keeps the journal: the run's steps written by save_step stay, the new head
+    # (path, patched keys, updated_at) wins over the journaled path entries and patches
     loaded = await store.load_run(WF, "r1")
     assert loaded is not None
     head = dict(loaded.snapshot)
@@ -342,10 +348,10 @@ async def test_journal_replay_matches_reference(
     head["value"] = {"v": "head"}
     for s in both:
         await s.save_run(_record("r1", dict(head), updated_at=T0 + 10), expected_version=1)
-    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 0
-    folded = await _same(store, oracle, "r1", "after save_run folded the journal")
-    assert list(folded.snapshot["context"]) == ["input", "old", "a", "b", "c", "d"]
-    await _write_steps(both, "r1")  # journal again, over the folded steps
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 1 + len(_STEPS) + 2
+    written = await _same(store, oracle, "r1", "after a head write over the journal")
+    assert list(written.snapshot["context"]) == ["input", "old", "a", "b", "c", "d"]
+    await _write_steps(both, "r1")  # journal again, after the watermark
     await _same(store, oracle, "r1", "after more save_step calls")
     again = await store.load_run(WF, "r1")
     assert again is not None
@@ -362,6 +368,9 @@ async def test_journal_replay_matches_reference(
         await s.save_run(_record("r1", dict(head)), steps={"c": {"k": 1}}, replace_steps=True)
     replaced = await _same(store, oracle, "r1", "after save_run(replace_steps=True)")
     assert list(replaced.snapshot["context"]) == ["input", "c"]
+    assert await _journal_rows(postgres_dsn, postgres_schema, "r1") == 0  # folded
+    await _write_steps(both, "r1")
+    await _same(store, oracle, "r1", "after save_step calls over the folded journal")
     await _same(store, oracle, "r2", "the other run")
 
 
@@ -387,7 +396,7 @@ async def test_save_step_is_one_insert(
     make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
 ) -> None:
     """save_step sends one statement, an INSERT into the journal, and writes no other row: the
-    runs row keeps its tuple version (xmin, ctid), steps and path are unchanged."""
+    runs row keeps its tuple version (xmin, ctid), steps are unchanged."""
     import asyncpg
 
     store = make_postgres_store(max_connections=1)
@@ -400,8 +409,7 @@ async def test_save_step_is_one_insert(
     tables = f'"{postgres_schema}"'
     state = (
         f"SELECT (SELECT xmin::text || ctid::text FROM {tables}.treadle_runs),"
-        f" (SELECT count(*) FROM {tables}.treadle_steps),"
-        f" (SELECT count(*) FROM {tables}.treadle_path)"
+        f" (SELECT count(*) FROM {tables}.treadle_steps)"
     )
     try:
         before = tuple(await admin.fetchrow(state))
@@ -490,24 +498,27 @@ async def _connect(dsn: str) -> Any:
 
 
 async def test_upgrade_from_schema_2(
-    make_postgres_store: MakeStore, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+    make_postgres_store: MakeStore,
+    postgres_dsn: str,
+    postgres_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A schema at version 2, with runs written by the store of that version, gains the event
+    """A schema at version 2, with runs as the store of that version wrote them, gains the event
     log on first use: the runs are kept as they were and start with empty logs."""
-    import treadle.storage.postgres as module
-
-    first_two = module.load_migrations("treadle.storage", "migrations", "postgres")[:2]
-    assert [m.version for m in first_two] == [1, 2]
-    monkeypatch.setattr(module, "load_migrations", lambda *_: first_two)
-    old = make_postgres_store()
-    await old.save_run(_record("r1"))
-    await old.save_step(WF, "r1", "late", {"n": 1}, path_entry="late", updated_at=T0 + 5)
-    await old.save_run(_record("r2", _snapshot("r2", "success")))
-    want = [await old.load_run(WF, run_id) for run_id in ("r1", "r2")]
-    await old.close()
-    monkeypatch.undo()
+    await _migrate_only(make_postgres_store, monkeypatch, 2)
+    conn = await _connect(postgres_dsn)
+    try:
+        await _insert_old_run(
+            conn, postgres_schema, "r1", _old_head("r1", "running"), path=["a"],
+            steps=[("a", {"n": 1})], journal=[("late", {"n": 2}, "late", None, T0 + 5)],
+        )  # fmt: skip
+        await _insert_old_run(conn, postgres_schema, "r2", _old_head("r2", "success"))
+    finally:
+        await conn.close()
     store = make_postgres_store()
-    assert [await store.load_run(WF, run_id) for run_id in ("r1", "r2")] == want
+    r1 = _want("r1", "running", {"a": {"n": 1}, "late": {"n": 2}}, ["a", "late"])
+    await _loads_as(store, "r1", r1, updated_at=T0 + 5)
+    await _loads_as(store, "r2", _want("r2", "success", {}, None), updated_at=T0)
     for run_id in ("r1", "r2"):
         assert await store.load_events(WF, run_id) == []
         assert await store.last_event_seq(WF, run_id) == 0
@@ -518,7 +529,7 @@ async def test_upgrade_from_schema_2(
     try:
         schema = store.schema
         rows = await admin.fetch(f'SELECT version FROM "{schema}".treadle_migrations ORDER BY 1')
-        assert [r[0] for r in rows] == [1, 2, 3]
+        assert [r[0] for r in rows] == [1, 2, 3, 4]
     finally:
         await admin.close()
 
@@ -614,3 +625,336 @@ async def _until_a_backend_waits_for_a_lock(conn: Any) -> None:
     ):
         assert time.monotonic() < deadline, "no statement ever waited for the lock"
         await asyncio.sleep(0.01)
+
+
+# --- the path in the head, the journal's watermark (migration 0004) -----------------------------
+
+
+async def _migrate_only(make_store: MakeStore, monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """This test's schema as the store of version `count` left it (its first migrations)."""
+    import treadle.storage.postgres as module
+
+    first = module.load_migrations("treadle.storage", "migrations", "postgres")[:count]
+    assert [m.version for m in first] == list(range(1, count + 1))
+    monkeypatch.setattr(module, "load_migrations", lambda *_: first)
+    old = make_store()
+    assert await old.pop_signal(WF, "none", "go") == (False, None)  # migrates; reads no run
+    await old.close()
+    monkeypatch.undo()
+
+
+def _old_head(run_id: str, status: str) -> dict[str, Any]:
+    return {"runId": run_id, "status": status, "value": {"v": 0}, "input": {"n": 1}}
+
+
+async def _insert_old_run(
+    conn: Any,
+    schema: str,
+    run_id: str,
+    head: dict[str, Any],
+    *,
+    path: list[str] | None = None,
+    past_path: list[str] | None = None,
+    steps: list[tuple[str, Any]] | None = None,
+    journal: list[tuple[str, Any, str | None, Any, int | None]] | None = None,
+    updated_at: int = T0,
+    wake_at: int | None = None,
+) -> None:
+    """A run as the store of schemas 1-3 wrote it: `path` (None: no stepExecutionPath) in
+    treadle_path up to path_len, rows past it (`past_path`, left by a longer path), step records
+    in order, and journal rows (key, record, path_entry, patch, updated_at) not yet folded."""
+    t = f'"{schema}"'
+    await conn.execute(
+        f"INSERT INTO {t}.treadle_runs (workflow_name, run_id, resource_id, status, version,"
+        " schema_version, created_at, updated_at, wake_at, path_len, head)"
+        " VALUES ($1, $2, 'res', $3, 3, 1, $4, $5, $6, $7, $8)",
+        WF, run_id, head["status"], T0, updated_at, wake_at,
+        len(path) if path is not None else None, json.dumps(head),
+    )  # fmt: skip
+    for pos, step_id in enumerate([*(path or []), *(past_path or [])]):
+        await conn.execute(
+            f"INSERT INTO {t}.treadle_path VALUES ($1, $2, $3, $4)", WF, run_id, pos, step_id
+        )
+    for key, record in steps or []:
+        await conn.execute(
+            f"INSERT INTO {t}.treadle_steps (workflow_name, run_id, key, record)"
+            " VALUES ($1, $2, $3, $4)",
+            WF, run_id, key, json.dumps(record),
+        )  # fmt: skip
+    for key, record, entry, patch, updated in journal or []:
+        await conn.execute(
+            f"INSERT INTO {t}.treadle_journal (workflow_name, run_id, key, record, path_entry,"
+            " patch, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            WF, run_id, key, json.dumps(record), entry,
+            json.dumps(patch) if patch is not None else None, updated,
+        )  # fmt: skip
+
+
+def _want(
+    run_id: str,
+    status: str,
+    records: dict[str, Any],
+    path: list[str] | None,
+    **patched: Any,
+) -> dict[str, Any]:
+    """The snapshot the store of schema 3 assembled from an `_old_head` run (key order too)."""
+    head: dict[str, Any] = {"runId": run_id, "status": status, "value": {"v": 0}, **patched}
+    snapshot = {**head, "context": {"input": {"n": 1}, **records}}
+    if path is not None:
+        snapshot["stepExecutionPath"] = path
+    return snapshot
+
+
+async def _loads_as(store: Any, run_id: str, want: dict[str, Any], *, updated_at: int) -> None:
+    loaded = await store.load_run(WF, run_id)
+    assert loaded is not None, run_id
+    assert loaded.snapshot == want, run_id
+    assert list(loaded.snapshot) == list(want), run_id
+    assert list(loaded.snapshot["context"]) == list(want["context"]), run_id
+    assert (loaded.version, loaded.updated_at, loaded.resource_id) == (3, updated_at, "res")
+
+
+async def test_upgrade_from_schema_3(
+    make_postgres_store: MakeStore,
+    postgres_dsn: str,
+    postgres_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A schema at version 3 gains the path column and the watermark: runs with and without a
+    path, with a journal not yet folded, and waiting ones load, list and due-list as the store
+    of version 3 read them; then they go on under the new layout."""
+    await _migrate_only(make_postgres_store, monkeypatch, 3)
+    conn = await _connect(postgres_dsn)
+    journal = [
+        ("b", {"n": 2}, "b", {"value": {"v": 1}}, T0 + 5),
+        ("a", {"n": 3}, "a", None, None),
+        ("c", {"big": 1e300}, None, {"extra": [1]}, T0 + 6),
+        ("b", {"n": 5}, None, None, None),
+    ]
+    try:
+        for run_id, status, columns in [
+            ("r1", "suspended", {"path": ["fetch", "plan", "fetch"], "past_path": ["stale"],
+                                 "steps": [("fetch", {"n": 1}), ("plan", {"n": 2})]}),
+            ("r2", "running", {"path": ["a"], "steps": [("a", {"n": 1})], "journal": journal}),
+            ("r3", "pending", {"past_path": ["x"]}),  # path_len NULL: no path
+            ("r4", "running", {"journal": [("j", {}, "j", None, None)]}),
+            ("r5", "suspended", {"path": []}),
+            ("w1", "waiting", {"wake_at": T0 + 10, "updated_at": T0 + 2,
+                               "journal": [("s", {"n": 1}, "s", None, T0 + 5)]}),
+            ("w2", "waiting", {"wake_at": T0 + 10, "updated_at": T0 + 4}),
+        ]:  # fmt: skip
+            await _insert_old_run(
+                conn, postgres_schema, run_id, _old_head(run_id, status), **columns
+            )
+    finally:
+        await conn.close()
+    r2 = {"a": {"n": 3}, "b": {"n": 5}, "c": {"big": 1e300}}
+    wants = {
+        "r1": (_want("r1", "suspended", {"fetch": {"n": 1}, "plan": {"n": 2}},
+                     ["fetch", "plan", "fetch"]), T0),
+        "r2": (_want("r2", "running", r2, ["a", "b", "a"], value={"v": 1}, extra=[1]), T0 + 6),
+        "r3": (_want("r3", "pending", {}, None), T0),
+        "r4": (_want("r4", "running", {"j": {}}, ["j"]), T0),
+        "r5": (_want("r5", "suspended", {}, []), T0),
+        "w1": (_want("w1", "waiting", {"s": {"n": 1}}, ["s"]), T0 + 5),
+        "w2": (_want("w2", "waiting", {}, None), T0 + 4),
+    }  # fmt: skip
+    store = make_postgres_store()
+    for run_id, (want, updated_at) in wants.items():
+        await _loads_as(store, run_id, want, updated_at=updated_at)
+    listed, total = await store.list_runs(WF)
+    assert total == len(wants)
+    assert [r.run_id for r in listed] == sorted(wants, reverse=True)
+    for row in listed:
+        assert row == await store.load_run(WF, row.run_id)
+    due = await store.list_due_runs(T0 + 20)
+    assert [(r.run_id, r.updated_at) for r in due] == [("w2", T0 + 4), ("w1", T0 + 5)]
+    admin = await _connect(postgres_dsn)
+    t = f'"{postgres_schema}"'
+    try:
+        assert await admin.fetchval(f"SELECT to_regclass('{t}.treadle_path')") is None
+        columns = await admin.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = $1 AND table_name = 'treadle_runs'",
+            postgres_schema,
+        )
+        assert {"path", "journal_seq"} <= {c[0] for c in columns}
+        assert "path_len" not in {c[0] for c in columns}
+
+        # r2 goes on, then ends: this store saw none of its writes, so its statement finds the
+        # journal repeating a key and folds it
+        await store.save_step(WF, "r2", "d", {"n": 4}, path_entry="d", updated_at=T0 + 7)
+        loaded = await store.load_run(WF, "r2")
+        assert loaded is not None
+        assert loaded.snapshot["stepExecutionPath"] == ["a", "b", "a", "d"]
+        loaded.status = loaded.snapshot["status"] = "success"
+        await store.save_run(loaded, steps={})
+        assert await _journal_rows(postgres_dsn, postgres_schema, "r2") == 0
+        ended = await store.load_run(WF, "r2")
+        assert ended is not None and ended.snapshot == loaded.snapshot
+        assert list(ended.snapshot["context"]) == ["input", "a", "b", "c", "d"]
+        assert (ended.version, ended.updated_at) == (4, T0 + 7)
+
+        # a head write of w1 supersedes its journaled updated_at (and path entry), in every read
+        w1 = await store.load_run(WF, "w1")
+        assert w1 is not None
+        w1.updated_at = T0 + 1
+        w1.snapshot["stepExecutionPath"] = ["other"]
+        await store.save_run(w1, steps={})
+        assert await admin.fetchval(
+            f"SELECT journal_seq > 0 FROM {t}.treadle_runs WHERE run_id = 'w1'"
+        )
+        assert await _journal_rows(postgres_dsn, postgres_schema, "w1") == 1  # kept
+        due = await store.list_due_runs(T0 + 20)
+        assert [(r.run_id, r.updated_at) for r in due] == [("w1", T0 + 1), ("w2", T0 + 4)]
+        again = await store.load_run(WF, "w1")
+        assert again is not None and again.snapshot == w1.snapshot
+        assert again.updated_at == T0 + 1
+    finally:
+        await admin.close()
+
+
+async def test_head_write_touches_only_the_runs_row(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """A head write given no step records is ONE statement on treadle_runs: from the run's
+    creation to its end (no key repeated), the journal and the steps keep their rows (a fold
+    would delete the journal) and the head supersedes the journal's path entries, patches and
+    updated_at."""
+    store = make_postgres_store(max_connections=1)
+    await store.save_run(_record("warm"), steps={})
+    logged: list[str] = []
+    store._idle[0].add_query_logger(lambda query: logged.append(" ".join(query.query.split())))
+    t = f'"{postgres_schema}"'
+    state = (
+        f"SELECT (SELECT array_agg(xmin::text || ctid::text ORDER BY seq) FROM {t}.treadle_journal),"
+        f" (SELECT count(*) FROM {t}.treadle_steps)"
+    )
+    admin = await _connect(postgres_dsn)
+    try:
+        record = _record("r1", _snapshot("r1", "running"))
+        await store.save_run(record, steps={})
+        await store.save_step(WF, "r1", "fetch", {"n": 1}, path_entry="fetch", updated_at=T0 + 1)
+        await store.save_step(WF, "r1", "plan", {"n": 2}, path_entry="plan", patch={"value": 5})
+        before = tuple(await admin.fetchrow(state))
+        await asyncio.sleep(0)  # asyncpg calls query loggers with loop.call_soon
+        assert len(logged) == 3
+        assert logged[0].startswith(f"INSERT INTO {t}.treadle_runs "), logged[0]
+        logged.clear()
+        for status, expected in (("waiting", None), ("running", 2), ("success", None)):
+            record.status = record.snapshot["status"] = status
+            record.updated_at += 10
+            await store.save_run(record, expected_version=expected, steps={})
+        await asyncio.sleep(0)
+        assert len(logged) == 3, logged
+        for statement in logged:
+            assert statement.startswith(
+                (f"INSERT INTO {t}.treadle_runs ", f"UPDATE {t}.treadle_runs ")
+            ), statement
+        assert tuple(await admin.fetchrow(state)) == before
+    finally:
+        await admin.close()
+    loaded = await store.load_run(WF, "r1")
+    assert loaded is not None
+    want = _snapshot("r1", "success")
+    want["context"] = {"input": want["context"]["input"], "fetch": {"n": 1}, "plan": {"n": 2}}
+    assert loaded.snapshot == want
+    assert (loaded.version, loaded.updated_at, loaded.status) == (4, T0 + 30, "success")
+
+
+async def _steps_rows(dsn: str, schema: str, run_id: str) -> list[tuple[str, Any]]:
+    conn = await _connect(dsn)
+    try:
+        rows = await conn.fetch(
+            f'SELECT key, record::text FROM "{schema}".treadle_steps WHERE run_id = $1'
+            " ORDER BY seq",
+            run_id,
+        )
+    finally:
+        await conn.close()
+    return [(r[0], json.loads(r[1])) for r in rows]
+
+
+async def test_an_ended_loop_is_folded(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """A loop-like run journals one key 50 times; its terminal head write folds the journal
+    into treadle_steps, and the run loads the same. A run without a repeated key is not."""
+    from treadle.storage.memory import InMemoryStore
+
+    store, oracle = make_postgres_store(), InMemoryStore()
+    for s in (store, oracle):
+        record = _record("loop", {"runId": "loop", "status": "running", "context": {"input": 1}})
+        await s.save_run(record, steps={})
+        for i in range(50):
+            await s.save_step(WF, "loop", "body", {"i": i}, path_entry="body", updated_at=T0 + i)
+        await s.save_step(WF, "loop", "after", {"done": True}, path_entry="after")
+        loaded = await s.load_run(WF, "loop")
+        assert loaded is not None
+        loaded.status = loaded.snapshot["status"] = "success"
+        await s.save_run(loaded, steps={"last": {"n": 1}})
+    assert await _journal_rows(postgres_dsn, postgres_schema, "loop") == 0
+    assert await _steps_rows(postgres_dsn, postgres_schema, "loop") == [
+        ("body", {"i": 49}),
+        ("after", {"done": True}),
+        ("last", {"n": 1}),
+    ]
+    got = await _same(store, oracle, "loop", "the ended loop")
+    assert got.snapshot["stepExecutionPath"] == ["body"] * 50 + ["after"]
+    for s in (store, oracle):
+        record = _record("flat", {"runId": "flat", "status": "running", "context": {"input": 1}})
+        await s.save_run(record, steps={})
+        await s.save_step(WF, "flat", "x", {"n": 1}, path_entry="x")
+        record.status = record.snapshot["status"] = "failed"
+        record.snapshot["stepExecutionPath"] = ["x"]
+        await s.save_run(record, steps={"y": {"n": 2}})
+    assert await _journal_rows(postgres_dsn, postgres_schema, "flat") == 2  # x, then y
+    assert await _steps_rows(postgres_dsn, postgres_schema, "flat") == []
+    await _same(store, oracle, "flat", "the ended run without a repeated key")
+
+
+async def test_runs_written_by_two_stores(
+    make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    """Runs journaled by another store (process) than the one that ends them load right: a
+    repeat the ending store did not see is left in the journal (harmless); a head write by the
+    other store breaks the ending store's tracking, and it folds after asking; a run it never
+    tracked is folded by its end's statement when the journal repeats a key."""
+    from treadle.storage.memory import InMemoryStore
+
+    a, b, oracle = make_postgres_store(), make_postgres_store(), InMemoryStore()
+
+    async def end(store: Any, run_id: str) -> None:
+        for s in (store, oracle):
+            loaded = await s.load_run(WF, run_id)
+            assert loaded is not None
+            loaded.status = loaded.snapshot["status"] = "success"
+            await s.save_run(loaded, steps={})
+
+    for run_id in ("seen", "broken", "fresh"):
+        for s in (a, oracle):
+            await s.save_run(_record(run_id, _base(run_id)), steps={})
+            await s.save_step(WF, run_id, "x", {"by": "a"}, path_entry="x")
+        for s in (b, oracle):
+            await s.save_step(WF, run_id, "x", {"by": "b"}, path_entry="x", updated_at=T0 + 3)
+        await _same(a, oracle, run_id, "journaled by two stores")
+
+    await end(a, "seen")  # a saw no repeat: not folded
+    assert await _journal_rows(postgres_dsn, postgres_schema, "seen") == 2
+    await _same(a, oracle, "seen", "ended by a")
+    await _same(b, oracle, "seen", "ended by a, read by b")
+
+    for s in (b, oracle):  # b writes the head: a's tracking of the run is broken
+        loaded = await s.load_run(WF, "broken")
+        assert loaded is not None
+        loaded.status = loaded.snapshot["status"] = "waiting"
+        await s.save_run(loaded, steps={})
+    await end(a, "broken")
+    assert await _journal_rows(postgres_dsn, postgres_schema, "broken") == 0
+    assert await _steps_rows(postgres_dsn, postgres_schema, "broken") == [("x", {"by": "b"})]
+    await _same(a, oracle, "broken", "ended by a after b's head write")
+
+    await end(b, "fresh")  # b never tracked it: the end's statement checks and folds
+    assert await _journal_rows(postgres_dsn, postgres_schema, "fresh") == 0
+    await _same(b, oracle, "fresh", "ended by b")
+    await _same(a, oracle, "fresh", "ended by b, read by a")

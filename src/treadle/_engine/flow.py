@@ -56,12 +56,14 @@ async def run_entries(
     if prev is _FROM_CONTEXT:
         prev = ex.context["input"] if start == 0 else entry_output(entries[start - 1], ex.context)
     abort = ex.abort
+    last = len(entries) - 1
     for idx in range(start, len(entries)):
         if abort.aborted:
             return Outcome("canceled")
         entry = entries[idx]
         if type(entry) is StepEntry and (resume is None or idx != start):
-            outcome = await _single(ex, idx, entry.step, prev, None)  # the common case, direct
+            # the common case, direct; the last step's record rides the run's final head write
+            outcome = await _single(ex, idx, entry.step, prev, None, idx == last)
         else:
             outcome = await _run_entry(ex, idx, entry, prev, resume if idx == start else None)
         if outcome.status != "success":
@@ -136,8 +138,16 @@ def _start_record(
 
 
 async def _single(
-    ex: Execution, idx: int, step: Step[Any, Any], prev: Any, resume: ResumeArgs | None
+    ex: Execution,
+    idx: int,
+    step: Step[Any, Any],
+    prev: Any,
+    resume: ResumeArgs | None,
+    final: bool = False,
 ) -> Outcome:
+    """Run one step. `final`: it is the last entry of the run's top level, so whatever its
+    outcome the run's final head write comes next, and stores its record with the head (one
+    durable write instead of two)."""
     sid = step.id
     if resume is None:  # the common case, kept inline: this runs once per step
         ex.path.append(sid)
@@ -152,7 +162,7 @@ async def _single(
         outcome = await run_step(ex, step, prev, record)
         if outcome.status == "suspended":
             ex.suspended_paths[sid] = [idx]
-        if ex.persist is not None:
+        if ex.persist is not None and not final:
             await ex.persist(sid, record, sid)
         return outcome
     record, value, suspend_data = _start_record(ex, step, prev, resume)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from .._creation import settle_creations
 from ..workflow import Workflow
 from .context import Ctx, WorkflowIdPath
 from .errors import ApiError, issue
@@ -39,6 +40,7 @@ async def list_workflows(
 
 async def _count(workflow: Workflow[Any, Any, Any], *statuses: str) -> int:
     total = 0
+    await settle_creations(workflow)
     for status in statuses:
         _rows, found = await workflow.store.list_runs(
             workflow.id, status=status, page=0, per_page=1

@@ -16,6 +16,7 @@ __all__ = [
     "COUNT",
     "DELETE",
     "DUE",
+    "FOLD_JOURNAL",
     "FULL_COLUMNS",
     "HEAD_INSERT",
     "HEAD_UPDATE",
@@ -29,6 +30,7 @@ __all__ = [
     "RENEW",
     "SAVE_STEP",
     "SAVE_STEP_ARGS",
+    "TOTAL",
     "VERSION",
     "NotJSON",
     "Query",
@@ -101,23 +103,25 @@ COLUMNS = (
     "r.version, r.schema_version, r.wake_at, r.waiting_event, r.lease_owner, r.lease_until"
 )
 
-# Columns, then path_len, head, the step records as [[key, record], ...] in first-insert order,
-# the path entries in order, and the journal as [[key, record, path_entry, patch, updated_at],
-# ...] in seq order (replayed over the rest by `assemble`). One statement, so one snapshot.
+# Columns, then path, head, the step records as [[key, record], ...] in first-insert order, and
+# the journal in seq order (replayed over the rest by `assemble`): a row up to the watermark
+# `journal_seq` as [key, record] (the head holds the rest of it), a later one as [key, record,
+# path_entry, patch, updated_at]. One statement, so one snapshot.
 FULL_COLUMNS = (
     COLUMNS
-    + """, r.path_len, r.head,
+    + """, r.path, r.head,
     (SELECT json_agg(json_build_array(s.key, s.record) ORDER BY s.seq)
        FROM {s}.treadle_steps s
       WHERE s.workflow_name = r.workflow_name AND s.run_id = r.run_id),
-    (SELECT array_agg(p.step_id ORDER BY p.pos)
-       FROM {s}.treadle_path p
-      WHERE p.workflow_name = r.workflow_name AND p.run_id = r.run_id AND p.pos < r.path_len),
-    (SELECT json_agg(json_build_array(j.key, j.record, j.path_entry, j.patch, j.updated_at)
+    (SELECT json_agg(CASE WHEN j.seq > r.journal_seq
+                          THEN json_build_array(j.key, j.record, j.path_entry, j.patch,
+                                                j.updated_at)
+                          ELSE json_build_array(j.key, j.record) END
                      ORDER BY j.seq)
        FROM {s}.treadle_journal j
       WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id)"""
 )
+TOTAL = 16  # list_runs' filtered total, after the FULL_COLUMNS
 
 LOAD = (
     "SELECT "
@@ -127,17 +131,24 @@ LOAD = (
  WHERE r.workflow_name = %(wf)s AND r.run_id = %(run)s"""
 )
 
+# A head write: the runs row alone, path included. A new row has no journal (its foreign key), so
+# its watermark is 0; an existing row's becomes the run's largest journal seq (kept when the
+# journal is empty, folded away): the new head supersedes the path entries, patches and
+# updated_at of every journal row so far.
 _HEAD_VALUES = """
 INSERT INTO {s}.treadle_runs AS r (workflow_name, run_id, resource_id, status, version,
     schema_version, created_at, updated_at, wake_at, waiting_event, lease_owner, lease_until,
-    path_len, head)
+    path, journal_seq, head)
 VALUES (%(wf)s, %(run)s, %(resource)s, %(status)s, 1, %(schema_version)s, %(created)s,
-    %(updated)s, %(wake)s, %(event)s, %(owner)s, %(until)s, %(path_len)s, %(head)s::json)"""
+    %(updated)s, %(wake)s, %(event)s, %(owner)s, %(until)s, %(path)s::text[], 0, %(head)s::json)"""
 
 _HEAD_SET = """
     status = %(status)s, version = r.version + 1, schema_version = %(schema_version)s,
     updated_at = %(updated)s, wake_at = %(wake)s, waiting_event = %(event)s,
-    lease_owner = %(owner)s, lease_until = %(until)s, path_len = %(path_len)s,
+    lease_owner = %(owner)s, lease_until = %(until)s, path = %(path)s::text[],
+    journal_seq = COALESCE((SELECT max(j.seq) FROM {s}.treadle_journal j
+                             WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s),
+                           r.journal_seq),
     head = %(head)s::json, resource_id = COALESCE(%(resource)s, r.resource_id)"""
 
 _HEAD_RETURNING = " RETURNING r.version, r.created_at, r.resource_id"
@@ -160,33 +171,44 @@ HEAD_UPDATE = (
     + _HEAD_RETURNING
 )
 
-# The rest of save_run, in the same statement: it writes only when the head write did (`w`).
-# The path is replaced whole: positions 0..n-1 upserted, positions >= n deleted. With `replace`
-# (replace_steps), the step records not given are deleted and the given ones take new sequence
-# numbers, so the context keeps the order given (as InMemoryStore's `steps = dict(steps)`).
-#
-# The run's journal is folded in, as if replayed before this write: its path entries, patches
-# and updated_at are superseded by the new head, path and columns, so only its step records
-# stay, the latest per key, upserted by the same INSERT as the given ones (two INSERTs of one
-# statement may not both touch a row), a given record winning over a journaled one. Keys new to
-# treadle_steps are numbered journal keys first (by first journal row), then given keys (in
-# the order given); with `replace`, only given keys are written, in the order given. The
-# journal rows read (`jf`) are the ones deleted (`jd`): one statement, one snapshot.
-_SAVE_RUN_PATH = """
-), p AS (
-    INSERT INTO {s}.treadle_path (workflow_name, run_id, pos, step_id)
-    SELECT %(wf)s, %(run)s, t.ord - 1, t.step_id
-      FROM w, unnest(%(path)s::text[]) WITH ORDINALITY AS t(step_id, ord)
-    ON CONFLICT (workflow_name, run_id, pos) DO UPDATE SET step_id = EXCLUDED.step_id
-), d AS (
-    DELETE FROM {s}.treadle_path x USING w
-     WHERE x.workflow_name = %(wf)s AND x.run_id = %(run)s AND x.pos >= %(path_count)s"""
+# save_run given step records, no fold: the records appended to the journal in the order given
+# (as save_step would, with no path entry, patch or updated_at), only if the head write happened
+# (`w`). Numbered after the watermark the head write sets (it does not see them: one snapshot),
+# so they win over every journaled record of their key.
+_JOURNAL_RECORDS = """
+), j AS (
+    INSERT INTO {s}.treadle_journal (workflow_name, run_id, key, record)
+    SELECT %(wf)s, %(run)s, t.e ->> 0, t.e -> 1
+      FROM w, json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
+     ORDER BY t.ord
+)
+SELECT version, created_at, resource_id FROM w"""
 
-_SAVE_RUN_STEPS_AND_JOURNAL = """
+# save_run folding the journal, when it shrinks something that stays: with `force`
+# (replace_steps, or a run that ends with a key journaled twice, as this store saw), or when the
+# journal holds a key twice (a run that ends, not every write of it seen by this store). Else
+# (`f.fold` false) the given records are journaled as above.
+#
+# The fold: the head supersedes the journal's path entries, patches and updated_at, so only its
+# step records stay, the latest per key, upserted by the same INSERT as the given ones (two
+# INSERTs of one statement may not both touch a row), a given record winning over a journaled
+# one; then the journal rows are deleted. Keys new to treadle_steps are numbered journal keys
+# first (by first journal row), then given keys (in the order given). With `replace`
+# (replace_steps), only the given keys are written, taking new sequence numbers in the order
+# given, and the step records not given are deleted, so the context keeps the order given (as
+# InMemoryStore's `steps = dict(steps)`). The journal rows read (`jf`) are the ones deleted
+# (`jd`): one statement, one snapshot.
+_FOLD = """
+), f AS (
+    SELECT %(force)s::boolean OR EXISTS (
+               SELECT 1 FROM {s}.treadle_journal k
+                WHERE k.workflow_name = %(wf)s AND k.run_id = %(run)s
+                GROUP BY k.key HAVING count(*) > 1) AS fold
+      FROM w
 ), jf AS (
     SELECT DISTINCT ON (j.key) j.key, j.record, min(j.seq) OVER (PARTITION BY j.key) AS first
       FROM {s}.treadle_journal j
-     WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s
+     WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s AND (SELECT fold FROM f)
      ORDER BY j.key, j.seq DESC
 ), g AS (
     SELECT t.e ->> 0 AS key, t.e -> 1 AS record, t.ord
@@ -194,28 +216,18 @@ _SAVE_RUN_STEPS_AND_JOURNAL = """
 ), st AS (
     INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
     SELECT %(wf)s, %(run)s, COALESCE(g.key, jf.key), COALESCE(g.record, jf.record)
-      FROM w CROSS JOIN (jf FULL JOIN g ON g.key = jf.key)
-     WHERE NOT %(replace)s::boolean OR g.key IS NOT NULL
+      FROM f CROSS JOIN (jf FULL JOIN g ON g.key = jf.key)
+     WHERE f.fold AND (NOT %(replace)s::boolean OR g.key IS NOT NULL)
      ORDER BY (NOT %(replace)s::boolean AND jf.key IS NULL),
               CASE WHEN %(replace)s::boolean THEN g.ord ELSE jf.first END, g.ord
     ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
         seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END
 ), jd AS (
-    DELETE FROM {s}.treadle_journal z USING w
-     WHERE z.workflow_name = %(wf)s AND z.run_id = %(run)s"""
-
-# A run that does not exist has no journal (its foreign key), so save_run(expected_version=0),
-# which writes only a new run, upserts the given records alone (about a third cheaper).
-_SAVE_RUN_STEPS = """
-), st AS (
-    INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
-    SELECT %(wf)s, %(run)s, t.e ->> 0, t.e -> 1
-      FROM w, json_array_elements(%(steps)s::json) WITH ORDINALITY AS t(e, ord)
-     ORDER BY t.ord
-    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record,
-        seq = CASE WHEN %(replace)s::boolean THEN EXCLUDED.seq ELSE y.seq END"""
-
-_SAVE_RUN_END = """
+    DELETE FROM {s}.treadle_journal z USING f
+     WHERE f.fold AND z.workflow_name = %(wf)s AND z.run_id = %(run)s
+), jn AS (
+    INSERT INTO {s}.treadle_journal (workflow_name, run_id, key, record)
+    SELECT %(wf)s, %(run)s, g.key, g.record FROM f, g WHERE NOT f.fold ORDER BY g.ord
 ), x AS (
     DELETE FROM {s}.treadle_steps y USING w
      WHERE %(replace)s::boolean AND y.workflow_name = %(wf)s AND y.run_id = %(run)s
@@ -224,9 +236,37 @@ _SAVE_RUN_END = """
 SELECT version, created_at, resource_id FROM w"""
 
 
-def save_run_sql(head_write: str, *, journal: bool = True) -> str:
-    steps = _SAVE_RUN_STEPS_AND_JOURNAL if journal else _SAVE_RUN_STEPS
-    return "WITH w AS (" + head_write + _SAVE_RUN_PATH + steps + _SAVE_RUN_END
+# A fold on its own, for a run that ended when this store found out only from the head write
+# that another process had written the run too: the journal rows up to the watermark, if they
+# hold a key twice, folded into treadle_steps (keys new to it in the order of their first row)
+# and deleted; the rows after the watermark stay as they are.
+FOLD_JOURNAL = """
+WITH r AS (
+    SELECT journal_seq FROM {s}.treadle_runs WHERE workflow_name = %(wf)s AND run_id = %(run)s
+), j AS (
+    SELECT j.key, j.seq, j.record FROM {s}.treadle_journal j, r
+     WHERE j.workflow_name = %(wf)s AND j.run_id = %(run)s AND j.seq <= r.journal_seq
+), f AS (
+    SELECT EXISTS (SELECT 1 FROM j GROUP BY j.key HAVING count(*) > 1) AS fold
+), jf AS (
+    SELECT DISTINCT ON (j.key) j.key, j.record, min(j.seq) OVER (PARTITION BY j.key) AS first
+      FROM j WHERE (SELECT fold FROM f)
+     ORDER BY j.key, j.seq DESC
+), st AS (
+    INSERT INTO {s}.treadle_steps AS y (workflow_name, run_id, key, record)
+    SELECT %(wf)s, %(run)s, jf.key, jf.record FROM jf ORDER BY jf.first
+    ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = EXCLUDED.record
+)
+DELETE FROM {s}.treadle_journal z USING r, f
+ WHERE f.fold AND z.workflow_name = %(wf)s AND z.run_id = %(run)s AND z.seq <= r.journal_seq"""
+
+
+def save_run_sql(head_write: str, records: str) -> str:
+    """save_run's statement: the head write alone (`records` "none"), with the given records
+    journaled ("journal"), or with the fold ("fold")."""
+    if records == "none":
+        return head_write
+    return "WITH w AS (" + head_write + (_FOLD if records == "fold" else _JOURNAL_RECORDS)
 
 
 VERSION = """
@@ -244,8 +284,6 @@ WITH j AS (
     DELETE FROM {s}.treadle_journal WHERE workflow_name = %(wf)s AND run_id = %(run)s
 ), a AS (
     DELETE FROM {s}.treadle_steps WHERE workflow_name = %(wf)s AND run_id = %(run)s
-), b AS (
-    DELETE FROM {s}.treadle_path WHERE workflow_name = %(wf)s AND run_id = %(run)s
 ), c AS (
     DELETE FROM {s}.treadle_signals WHERE workflow_name = %(wf)s AND run_id = %(run)s
 )
@@ -257,8 +295,8 @@ UPDATE {s}.treadle_runs SET lease_owner = %(owner)s, lease_until = %(until)s
    AND (lease_owner IS NULL OR lease_owner = %(owner)s)
 RETURNING 1"""
 
-# A run's updated_at is the latest one its journal holds, if any (save_step does not write the
-# runs row); the journal of a waiting run is usually empty (its last save_run folded it).
+# A run's updated_at is the latest one journaled after its head write, if any (save_step does not
+# write the runs row).
 DUE = (
     "SELECT "
     + COLUMNS.replace("r.updated_at", "COALESCE(ju.updated_at, r.updated_at)")
@@ -267,7 +305,7 @@ DUE = (
   LEFT JOIN LATERAL (
     SELECT j.updated_at FROM {s}.treadle_journal j
      WHERE j.workflow_name = r.workflow_name AND j.run_id = r.run_id
-       AND j.updated_at IS NOT NULL
+       AND j.seq > r.journal_seq AND j.updated_at IS NOT NULL
      ORDER BY j.seq DESC LIMIT 1) ju ON TRUE
  WHERE r.status = 'waiting'
    AND (r.lease_until IS NULL OR r.lease_until < %(now)s)
@@ -377,25 +415,29 @@ def record_from_row(row: Row, snapshot: dict[str, Any]) -> RunRecord:
 
 def assemble(row: Row) -> RunRecord:
     """A run from a `FULL_COLUMNS` row: the snapshot put together as InMemoryStore does, the
-    journal replayed in order over head, steps and path (a record replaces its key's, a path
-    entry is appended, a patch shallow-merged into the head, an updated_at replaces the run's)."""
+    journal replayed in order over head, steps and path (a record replaces its key's; from a row
+    after the watermark, a path entry is appended, a patch shallow-merged into the head, an
+    updated_at replaces the run's)."""
     schema_version = int(row[7])
     if schema_version > SCHEMA_VERSION:
         raise SnapshotVersionError(
             f"run '{row[1]}' was stored with schema version {schema_version}; "
             f"this Treadle reads up to {SCHEMA_VERSION}"
         )
-    path_len: int | None = row[12]
+    stored_path: list[str] | None = row[12]
     head: dict[str, Any] = row[13]
     steps: list[list[Any]] | None = row[14]
-    path: list[str] = row[15] or []
-    journal: list[list[Any]] | None = row[16]
+    journal: list[list[Any]] | None = row[15]
     records: dict[str, Any] = dict(steps) if steps else {}
-    has_path = path_len is not None
+    has_path = stored_path is not None
+    path = stored_path if stored_path is not None else []
     record = record_from_row(row, {})
     if journal:
-        for key, step, entry, patch, updated_at in journal:
-            records[key] = step
+        for journaled in journal:
+            records[journaled[0]] = journaled[1]
+            if len(journaled) == 2:  # up to the watermark: the head holds the rest
+                continue
+            _, _, entry, patch, updated_at = journaled
             if entry is not None:
                 path.append(entry)
                 has_path = True

@@ -8,12 +8,16 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
+from pydantic_core import to_json as _to_json
+
 from ..errors import RunNotFoundError, SnapshotVersionError, StorageError
 from .base import SCHEMA_VERSION, RunRecord
 from .migrate import Migration, load_migrations, run_migrations
 
 __all__ = [
     "APPEND_JOURNAL",
+    "APPEND_RECORD",
+    "APPEND_STEP",
     "BUSY_CODES",
     "COLUMNS",
     "DELETE_FOLDED",
@@ -37,6 +41,7 @@ __all__ = [
     "by_run",
     "decode",
     "encode",
+    "encode_plain",
     "executor",
     "is_busy",
     "list_parts",
@@ -77,6 +82,16 @@ def _make_encoder(allow_nan: bool) -> Callable[[Any], str]:
 
 encode = _make_encoder(allow_nan=True)
 decode = json.loads
+
+
+def encode_plain(value: Any) -> str:
+    """`encode` for what the engine writes (heads, step records, patches), which is plain JSON
+    already (step outputs are dumped in JSON mode, request contexts made plain): pydantic-core's
+    encoder, three times as fast as the standard library's. The same text for plain values; a
+    value that is not JSON raises ValueError (PydanticSerializationError), except that the
+    types pydantic knows (datetime, UUID, set, bytes...) are written as pydantic writes them."""
+    return _to_json(value).decode()
+
 
 RunKey = tuple[str, str]
 
@@ -127,6 +142,17 @@ _NEXT_SEQ = (
 APPEND_JOURNAL = (
     "INSERT INTO journal (workflow_name, run_id, seq, key, record, path_entry, patch, "
     f"updated_at) VALUES (?1, ?2, {_NEXT_SEQ}, ?3, ?4, ?5, ?6, ?7)"
+)
+# The same without the columns that are usually NULL (save_step without a patch; save_run's
+# records, which have no path entry, patch nor updated_at): Python's sqlite3 binds a None
+# parameter about four times as slowly as a str or an int (it looks for an adapter first).
+APPEND_STEP = (
+    "INSERT INTO journal (workflow_name, run_id, seq, key, record, path_entry, updated_at) "
+    f"VALUES (?1, ?2, {_NEXT_SEQ}, ?3, ?4, ?5, ?6)"
+)
+APPEND_RECORD = (
+    f"INSERT INTO journal (workflow_name, run_id, seq, key, record) VALUES (?1, ?2, {_NEXT_SEQ}, "
+    "?3, ?4)"
 )
 _FOLDED = f"{_KEY_12} AND seq <= (SELECT journal_seq FROM runs WHERE {_KEY_12})"
 # Compaction: the journal rows up to the watermark (those the head supersedes but for their

@@ -1,20 +1,32 @@
 """PostgresStore: runs in PostgreSQL through asyncpg, shared by many processes.
 
 Tables (created by the numbered SQL files in `migrations/postgres/`): `treadle_runs` holds one
-row per run, its columns and its *head* (the snapshot without step records and path, `input`
-included); `treadle_steps` one row per step record; `treadle_path` one row per
-`stepExecutionPath` entry; `treadle_journal` one row per `save_step` since the run's last head
-write (`0002_journal.sql`); `treadle_signals` the pending signals; `treadle_events` the run's
-event log (`0003_events.sql`, written and read by `EventLog`, in `_postgres_events`). JSON goes
-in `json` columns (the text as written), not `jsonb`: jsonb turns 1e300 or 1.5e20 into integers
-and reorders keys, while `json` keeps the text, so every value, float or int, comes back as saved.
+row per run, its columns, its *head* (the snapshot without step records and path, `input`
+included) and its execution path (`path`, a text array; NULL when the snapshot has none;
+`0004_head_path.sql`); `treadle_steps` one row per compacted step record; `treadle_journal` one
+row per `save_step` (`0002_journal.sql`); `treadle_signals` the pending signals;
+`treadle_events` the run's event log (`0003_events.sql`, written and read by `EventLog`, in
+`_postgres_events`). JSON goes in `json` columns (the text as written), not `jsonb`: jsonb turns
+1e300 or 1.5e20 into integers and reorders keys, while `json` keeps the text, so every value,
+float or int, comes back as saved.
 
 `save_step`, the write of every durable step, is ONE single-row INSERT into the journal: it does
-not touch the run's row, steps or path (the foreign key to `treadle_runs` says whether the run
-exists). `load_run` and `list_runs` read head, steps, path and journal in one statement and
-replay the journal in `seq` order (`assemble`); `save_run` folds the journal into
-`treadle_steps` (the latest record per key) and deletes it, in its own statement; a journaled
-`updated_at` stands for the run's until then, in every read (`list_due_runs` included).
+not touch the run's row or steps (the foreign key to `treadle_runs` says whether the run
+exists). `save_run` (a head write) writes the runs row, path included, and sets the watermark
+`journal_seq` to the run's largest journal `seq`: given no step records and nothing to fold, that
+is its whole statement; records it is given are appended to the journal in the same statement.
+`load_run` and `list_runs` read head, steps and journal in one statement and replay the journal
+in `seq` order (`assemble`): a row up to the watermark gives only its step record (the head holds
+its path entry, patch and updated_at), a later one also appends its path entry, merges its patch
+and sets `updated_at`, in every read (`list_due_runs` included).
+
+The journal is folded into `treadle_steps` (the latest record per key) and deleted, in the head
+write's statement, only when that shrinks something that stays: with `replace_steps`, and when a
+run ends (success, failed, canceled) with a key journaled more than once (a loop). The store
+tracks each run's journal (`Journal`) to know without a query. For a run it does not track, the
+end's statement checks the journal itself; when the end's head write shows that another process
+wrote the run since this store last did, a second statement folds the journal if it repeats a
+key (a fold never changes what a load returns, so a fold left undone is only a missed saving).
 
 Every method is one SQL statement (data-modifying CTEs where several tables change), so each
 is atomic outside any transaction and costs one round trip. Connections come from an asyncpg
@@ -28,10 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 try:
     import asyncpg  # pyright: ignore[reportMissingTypeStubs]
@@ -41,11 +52,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import RunNotFoundError, StorageError
+from ._journal import Journal
+from ._postgres_conn import ERRORS, Connection, Pool, init_connection, reset_connection
 from ._postgres_events import EventLog
 from ._postgres_sql import (
     COUNT,
     DELETE,
     DUE,
+    FOLD_JOURNAL,
     HEAD_INSERT,
     HEAD_UPDATE,
     HEAD_UPSERT,
@@ -58,13 +72,13 @@ from ._postgres_sql import (
     RENEW,
     SAVE_STEP,
     SAVE_STEP_ARGS,
+    TOTAL,
     VERSION,
     NotJSON,
     Query,
     Row,
     assemble,
     compile_query,
-    dumps,
     identifier,
     literal,
     record_from_row,
@@ -77,65 +91,13 @@ from .migrate import load_migrations, run_migrations_async
 __all__ = ["PostgresStore"]
 
 
-# --- the part of asyncpg we use, typed (asyncpg ships no type hints) ------------------------
-
-
-class _Connection(Protocol):
-    async def execute(self, query: str, /, *args: object) -> str: ...
-
-    async def fetch(self, query: str, /, *args: object) -> list[Row]: ...
-
-    async def set_type_codec(
-        self,
-        typename: str,
-        *,
-        schema: str,
-        encoder: Callable[[Any], str],
-        decoder: Callable[[str], Any],
-        format: str,
-    ) -> None: ...
-
-    def is_closed(self) -> bool: ...
-
-
-class _Pool(Protocol):
-    def acquire(self) -> Awaitable[_Connection]: ...
-
-    async def release(self, connection: _Connection, /) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def terminate(self) -> None: ...
-
-
-# What a failed call of asyncpg can raise: server errors, client/connection errors (a dropped
-# connection is an InterfaceError), and OSError (refused, reset; TimeoutError is one).
-_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-)
-
-
-async def _init_connection(conn: _Connection) -> None:
-    # `json` values in and out are Python values; text format, so the server's JSON text
-    # (key order, number spelling) reaches json.loads unchanged.
-    await conn.set_type_codec(
-        "json", schema="pg_catalog", encoder=dumps, decoder=json.loads, format="text"
-    )
-
-
-async def _reset_connection(conn: _Connection) -> None:
-    """Nothing to reset when a connection goes back to the pool: the store never changes session
-    state. (asyncpg's default reset costs a round trip per call; asyncpg still rolls back a
-    transaction left open before calling this.)"""
-
-
 # pg_advisory_xact_lock(key1, key2): key1 is ours ("trdl"), key2 a hash of the schema name.
 _LOCK_KEY = 0x7472646C
 
 _MIGRATIONS = ("migrations", "postgres")
+
+_ENDED = frozenset(("success", "failed", "canceled"))
+_TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
 
 
 class PostgresStore(EventLog):
@@ -156,9 +118,19 @@ class PostgresStore(EventLog):
         self.max_connections = max_connections
         self._schema_sql = identifier(schema)
         self._load = self._q(LOAD)
-        self._save_upsert = self._q(save_run_sql(HEAD_UPSERT))
-        self._save_insert = self._q(save_run_sql(HEAD_INSERT, journal=False))
-        self._save_update = self._q(save_run_sql(HEAD_UPDATE))
+        # save_run's statements by (expected_version kind, what happens to the records); a new
+        # run (expected_version=0) has no journal to fold.
+        self._saves = {
+            (head, records): self._q(save_run_sql(sql, records))
+            for head, sql in (
+                ("upsert", HEAD_UPSERT),
+                ("insert", HEAD_INSERT),
+                ("update", HEAD_UPDATE),
+            )
+            for records in ("none", "journal", "fold")
+            if head != "insert" or records != "fold"
+        }
+        self._fold = self._q(FOLD_JOURNAL)
         self._version = self._q(VERSION)
         self._save_step = self._q(SAVE_STEP)
         assert self._save_step.names == SAVE_STEP_ARGS  # save_step passes its args in order
@@ -168,25 +140,27 @@ class PostgresStore(EventLog):
         self._push = self._q(PUSH)
         self._pop = self._q(POP)
         self._lists: dict[tuple[tuple[str, ...], bool], tuple[Query, Query]] = {}
-        self._pool: _Pool | None = None
+        self._pool: Pool | None = None
         # The pool being closed: a call in flight during close() gives its connection back to
         # it (else pool.close() would wait for that connection forever).
-        self._closing: _Pool | None = None
+        self._closing: Pool | None = None
         # Connections taken from the pool and kept between calls, last used on top.
-        self._idle: list[_Connection] = []
+        self._idle: list[Connection] = []
         # One per connection: a call that finds no idle connection then always finds the pool
         # with one to spare (waiting in the pool's acquire would wait for connections the store
         # keeps, for ever).
         self._slots = asyncio.Semaphore(max_connections)
         self._init_lock = asyncio.Lock()
         self._closed = False
+        # The journals of runs this store has seen every write of, to decide on folding.
+        self._tracked: dict[tuple[str, str], Journal] = {}
 
     def _q(self, template: str, **parts: str) -> Query:
         return compile_query(template.format(s=self._schema_sql, **parts))
 
     # --- connections ------------------------------------------------------------------------
 
-    async def _start(self) -> _Pool:
+    async def _start(self) -> Pool:
         async with self._init_lock:
             if self._closed:
                 raise StorageError("the PostgresStore is closed")
@@ -194,16 +168,16 @@ class PostgresStore(EventLog):
                 return self._pool
             try:
                 pool = cast(
-                    "_Pool",
+                    "Pool",
                     await asyncpg.create_pool(  # pyright: ignore[reportUnknownMemberType]
                         self.dsn,
                         min_size=1,
                         max_size=self.max_connections,
-                        init=_init_connection,
-                        reset=_reset_connection,
+                        init=init_connection,
+                        reset=reset_connection,
                     ),
                 )
-            except _ERRORS as exc:
+            except ERRORS as exc:
                 raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
             try:
                 conn = await pool.acquire()
@@ -211,7 +185,7 @@ class PostgresStore(EventLog):
                     await self._migrate(conn)
                 finally:
                     await pool.release(conn)
-            except _ERRORS as exc:
+            except ERRORS as exc:
                 pool.terminate()
                 raise StorageError(
                     f"cannot migrate the PostgreSQL schema {self.schema!r}: {exc}"
@@ -222,7 +196,7 @@ class PostgresStore(EventLog):
             self._pool = pool
             return pool
 
-    async def _migrate(self, conn: _Connection) -> None:
+    async def _migrate(self, conn: Connection) -> None:
         """Apply the migrations not yet recorded in the schema's `treadle_migrations`, with the
         shared runner (`storage/migrate.py`). Each of its transactions takes an advisory lock
         for the schema first, so processes starting at once apply each migration exactly once;
@@ -261,7 +235,7 @@ class PostgresStore(EventLog):
 
         await run_migrations_async(execute, migrations, placeholder="%s", begin=begin)
 
-    async def _checkout(self) -> _Connection:
+    async def _checkout(self) -> Connection:
         """A connection for one call: the last one used, else a new one from the pool.
 
         A call does not give its connection back to the asyncpg pool: asyncpg's acquire plus
@@ -280,13 +254,13 @@ class PostgresStore(EventLog):
             pool = await self._start()
         try:
             return await pool.acquire()
-        except _ERRORS as exc:
+        except ERRORS as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
 
-    async def _give_back(self, conn: _Connection) -> None:
+    async def _give_back(self, conn: Connection) -> None:
         pool = self._pool or self._closing
         if pool is not None:
-            with contextlib.suppress(*_ERRORS):
+            with contextlib.suppress(*ERRORS):
                 await pool.release(conn)
 
     async def _fetch(self, query: Query, params: Mapping[str, object]) -> list[Row]:
@@ -303,7 +277,7 @@ class PostgresStore(EventLog):
                     raise StorageError(
                         f"cannot store a value that is not JSON: {exc.__cause__}"
                     ) from exc
-                if isinstance(exc, _ERRORS):
+                if isinstance(exc, ERRORS):
                     raise StorageError(f"PostgreSQL store failed: {exc}") from exc
                 raise
             if self._closed:
@@ -326,10 +300,16 @@ class PostgresStore(EventLog):
         steps: Mapping[str, dict[str, Any]] | None = None,
         replace_steps: bool = False,
     ) -> RunRecord:
-        snapshot = record.snapshot
-        head, steps = split_snapshot(snapshot, steps)
+        head, steps = split_snapshot(record.snapshot, steps)
         path = head.pop("stepExecutionPath", None)
-        path_list: list[str] | None = list(path) if path is not None else None
+        key = (record.workflow_name, record.run_id)
+        ends = record.status in _ENDED
+        tracked = self._tracked.get(key)
+        # Fold when it shrinks something that stays (see `Journal`): with replace_steps, or at
+        # the run's end if its journal repeats a key; a run not tracked here has the journal
+        # checked in the statement (`force` false). A new run has no journal.
+        force = replace_steps or (ends and tracked is not None and tracked.repeats())
+        fold = expected_version != 0 and (force or (ends and tracked is None))
         params: dict[str, object] = {
             "wf": record.workflow_name,
             "run": record.run_id,
@@ -342,31 +322,53 @@ class PostgresStore(EventLog):
             "event": record.waiting_event,
             "owner": record.lease_owner,
             "until": record.lease_until,
-            "path_len": len(path_list) if path_list is not None else None,
-            "path": path_list or [],
-            "path_count": len(path_list) if path_list is not None else 0,
+            "path": list(path) if path is not None else None,
             "head": head,
             "steps": [[k, v] for k, v in steps.items()],
             "expected": expected_version,
+            "force": force,
             "replace": replace_steps,
             "keys": list(steps) if replace_steps else [],
         }
-        if expected_version is None:
-            query = self._save_upsert
-        elif expected_version == 0:
-            query = self._save_insert
-        else:
-            query = self._save_update
-        row = await self._fetchone(query, params)
+        write = "upsert" if expected_version is None else "update" if expected_version else "insert"
+        records = "fold" if fold else "journal" if steps else "none"
+        row = await self._fetchone(self._saves[write, records], params)
         if row is None:
             found = await self._fetchone(self._version, params)
             raise version_conflict(
                 record, expected_version or 0, int(found[0]) if found is not None else 0
             )
-        record.version = int(row[0])
+        version = int(row[0])
+        record.version = version
         record.created_at = int(row[1])
         if record.resource_id is None:
             record.resource_id = row[2]
+        # Keep track of the run's journal: emptied by a fold (the records went to treadle_steps),
+        # new with the run, or known if this store wrote the version before.
+        chained = tracked is not None and tracked.version == version - 1
+        if ends:
+            self._tracked.pop(key, None)
+            if tracked is not None and not (chained or fold or version == 1):
+                # Another process wrote the run since: fold if its journal repeats a key. The
+                # head write is committed, and a fold that fails leaves the journal as it was
+                # (what a load returns is the same), so its error is not the caller's.
+                with contextlib.suppress(StorageError):
+                    await self._fetch(self._fold, params)
+            return record
+        if fold or version == 1:
+            tracked = Journal(version)
+        elif tracked is not None and chained:
+            tracked.version = version
+        else:
+            self._tracked.pop(key, None)
+            return record
+        if not fold:
+            for k in steps:
+                tracked.append(k)
+        self._tracked.pop(key, None)
+        self._tracked[key] = tracked  # newest last
+        if len(self._tracked) > _TRACKED_MAX:
+            del self._tracked[next(iter(self._tracked))]
         return record
 
     async def save_step(
@@ -391,6 +393,9 @@ class PostgresStore(EventLog):
                     f"no stored run '{run_id}' of workflow '{workflow_name}'"
                 ) from exc.__cause__
             raise
+        tracked = self._tracked.get((workflow_name, run_id))
+        if tracked is not None:
+            tracked.append(key)
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
         row = await self._fetchone(self._load, {"wf": workflow_name, "run": run_id})
@@ -422,7 +427,7 @@ class PostgresStore(EventLog):
         list_query, count_query = self._list_queries(tuple(params), paged)
         rows = await self._fetch(list_query, params)
         if rows:
-            total = int(rows[0][17])
+            total = int(rows[0][TOTAL])
         elif paged:
             counted = await self._fetchone(count_query, params)
             total = int(counted[0]) if counted is not None else 0
@@ -449,6 +454,7 @@ class PostgresStore(EventLog):
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
         await self._fetch(self._delete, {"wf": workflow_name, "run": run_id})
+        self._tracked.pop((workflow_name, run_id), None)
 
     async def renew_lease(
         self, workflow_name: str, run_id: str, owner: str, lease_until: int
@@ -482,7 +488,7 @@ class PostgresStore(EventLog):
         if pool is not None:
             try:
                 await pool.close()
-            except _ERRORS as exc:
+            except ERRORS as exc:
                 raise StorageError(f"closing the PostgreSQL pool failed: {exc}") from exc
             finally:
                 self._closing = None

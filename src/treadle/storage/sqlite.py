@@ -55,11 +55,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import StorageError
+from ._journal import Journal
 from ._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from ._sqlite_events import EventLog
-from ._sqlite_journal import Journal, fold_journal, journal_distinct
+from ._sqlite_journal import fold_journal, journal_distinct
 from ._sqlite_sql import (
     APPEND_JOURNAL,
+    APPEND_RECORD,
+    APPEND_STEP,
     COLUMNS,
     DELETE_FOLDED,
     DELETE_JOURNAL,
@@ -81,6 +84,7 @@ from ._sqlite_sql import (
     by_run,
     decode,
     encode,
+    encode_plain,
     is_busy,
     list_parts,
     open_connection,
@@ -167,10 +171,10 @@ class SQLiteStore(EventLog):
             record.waiting_event,
             record.lease_owner,
             record.lease_until,
-            encode(head),
+            encode_plain(head),
             expected_version,
         )
-        step_rows = [(wf, rid, k, encode(v), None, None, None) for k, v in steps.items()]
+        step_rows = [(wf, rid, k, encode_plain(v)) for k, v in steps.items()]
         ends = record.status in _ENDED
         tracked = self._tracked.get(key)
         # Fold in this transaction when it is known now (replace_steps, or the tracked journal
@@ -191,7 +195,7 @@ class SQLiteStore(EventLog):
                     cur.execute(FOLD_JOURNAL, key)
                     cur.execute(DELETE_FOLDED, key)
             if step_rows:
-                cur.executemany(APPEND_JOURNAL, step_rows)
+                cur.executemany(APPEND_RECORD, step_rows)
             return rows[0]
 
         single = not step_rows and not fold_now
@@ -251,25 +255,39 @@ class SQLiteStore(EventLog):
         # One INSERT into the journal, in autocommit (a single statement is its own
         # transaction). The `runs` row is not written, so `runs.updated_at` lags until the next
         # save_run; reads apply the journal's latest updated_at.
-        row = (
-            workflow_name,
-            run_id,
-            key,
-            encode(record),
-            path_entry,
-            encode(dict(patch)) if patch else None,
-            updated_at,
-        )
+        sql = APPEND_JOURNAL
+        if patch:
+            row = (
+                workflow_name,
+                run_id,
+                key,
+                encode_plain(record),
+                path_entry,
+                encode_plain(dict(patch)),
+                updated_at,
+            )
+        elif path_entry is not None and updated_at is not None:  # the common case
+            sql = APPEND_STEP
+            row = (workflow_name, run_id, key, encode_plain(record), path_entry, updated_at)
+        else:
+            row = (workflow_name, run_id, key, encode_plain(record), path_entry, None, updated_at)
 
         def insert(cur: sqlite3.Cursor) -> None:
             try:
-                cur.execute(APPEND_JOURNAL, row)
+                cur.execute(sql, row)
             except sqlite3.IntegrityError as exc:
                 if getattr(exc, "sqlite_errorcode", None) == FOREIGN_KEY_FAILED:
                     raise run_not_found(workflow_name, run_id) from None
                 raise
 
-        await self._run(insert, None)
+        # `_run`, inlined: this runs once per durable step
+        if not self._queue:
+            try:
+                self._attempt(insert, None)
+            except _Busy as busy:
+                await self._run_waiting(insert, None, busy)
+        else:
+            await self._run_waiting(insert, None, None)
         tracked = self._tracked.get((workflow_name, run_id))
         if tracked is not None:
             tracked.append(key)

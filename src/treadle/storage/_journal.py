@@ -1,0 +1,34 @@
+"""What a store knows of each run's step journal, to decide when folding it pays."""
+
+from __future__ import annotations
+
+__all__ = ["Journal"]
+
+
+class Journal:
+    """What one store knows of a run's journal: its rows and keys since the last fold (or the
+    run's creation), to decide at the run's end whether to fold it without querying it.
+
+    The rule: a store tracks a run from a write that tells it the journal's state (the run's
+    creation: empty; a fold or `replace_steps`: the records it appended), then counts every
+    row it appends (save_step, save_run's records). It stays valid while each head write
+    returns the version after the one it last wrote (`version`); a head write by another
+    process breaks the chain and the store forgets the run, and at the run's end asks the
+    database instead (one query, or a condition in the head write's statement). Rows another
+    process journals without a head write go unseen; that only misjudges whether a fold is
+    worth it (a fold never changes what a load returns), never what is stored."""
+
+    __slots__ = ("keys", "rows", "version")
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.rows = 0
+        self.keys: set[str] = set()
+
+    def append(self, key: str) -> None:
+        self.rows += 1
+        self.keys.add(key)
+
+    def repeats(self) -> bool:
+        """Whether some key has more than one row (a fold would shrink the journal)."""
+        return self.rows > len(self.keys)
