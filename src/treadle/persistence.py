@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +36,7 @@ PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
 """This process's identity; each run handle's lease owner is this plus a counter."""
 
 _handles = itertools.count(1)
+logger = logging.getLogger("treadle")
 
 
 class RunDisplacedError(RunStateError):
@@ -48,7 +50,6 @@ class RunPersistence:
 
     __slots__ = (
         "_ex",
-        "_heartbeat",
         "_persisted",
         "_shared",
         "clock",
@@ -66,7 +67,6 @@ class RunPersistence:
         self.record = record
         self.policy: Persistence = policy
         self.clock = clock
-        self._heartbeat: asyncio.TimerHandle | None = None
         self._ex: Execution | None = None
         self.owner = f"{PROCESS_OWNER}/{next(_handles)}"
         # Only a store other processes can see needs the lease kept alive.
@@ -190,27 +190,31 @@ class RunPersistence:
 
     # -- leases -------------------------------------------------------------------------------
     def _start_heartbeat(self) -> None:
-        if self._heartbeat is None and self._shared:
-            loop = asyncio.get_running_loop()
-            self._heartbeat = loop.call_later(LEASE_MS / 3000, self._beat)
+        if self._shared:
+            _HEARTBEAT.hold(self)
 
-    def _beat(self) -> None:
-        self._heartbeat = None
-        asyncio.get_running_loop().create_task(self._renew())
-
-    async def _renew(self) -> None:
+    async def renew(self) -> None:
+        """Extend this handle's lease on the run (the heartbeat's call); a lease lost to another
+        process is not renewed again."""
         record = self.record
         if record.lease_owner != self.owner:
+            self.stop_heartbeat()
             return
         until = self.clock.now_ms() + LEASE_MS
-        if await self.store.renew_lease(record.workflow_name, record.run_id, self.owner, until):
+        try:
+            renewed = await self.store.renew_lease(
+                record.workflow_name, record.run_id, self.owner, until
+            )
+        except Exception:  # the store is down: the next beat tries again
+            logger.warning("run '%s': renewing its lease failed", record.run_id, exc_info=True)
+            return
+        if renewed:
             record.lease_until = until
-            self._start_heartbeat()
+        else:
+            self.stop_heartbeat()
 
     def stop_heartbeat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            self._heartbeat = None
+        _HEARTBEAT.release(self)
 
     def lease_expired(self, record: RunRecord) -> bool:
         return (
@@ -218,6 +222,51 @@ class RunPersistence:
             or record.lease_owner == self.owner
             or (record.lease_until or 0) < self.clock.now_ms()
         )
+
+
+class _Heartbeat:
+    """Keeps the leases of the runs this process drives alive: one timer per event loop, every
+    third of a lease, renews them all (a timer per run would cost each run a timer's set-up and
+    cancel, in the time of a step)."""
+
+    __slots__ = ("_held", "_loop", "_tasks")
+
+    def __init__(self) -> None:
+        # The runs held, each with the event loop that drives it.
+        self._held: dict[RunPersistence, asyncio.AbstractEventLoop] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the timer is set, if any
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def hold(self, run: RunPersistence) -> None:
+        loop = asyncio.get_running_loop()
+        self._held[run] = loop
+        if self._loop is not loop:
+            self._loop = loop
+            loop.call_later(LEASE_MS / 3000, self._beat)
+
+    def release(self, run: RunPersistence) -> None:
+        self._held.pop(run, None)
+
+    def _beat(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        held = self._held
+        for run, its_loop in list(held.items()):
+            if its_loop is not loop:
+                if its_loop.is_closed():  # its event loop ended (asyncio.run): nobody drives it
+                    del held[run]
+                continue
+            task = loop.create_task(run.renew())
+            self._tasks.add(task)  # referenced until done
+            task.add_done_callback(self._tasks.discard)
+        if loop in held.values():
+            self._loop = loop
+            loop.call_later(LEASE_MS / 3000, self._beat)
+        # else nothing to keep here: the next hold() sets the timer again
+
+
+_HEARTBEAT = _Heartbeat()
 
 
 def _plain_rc(ex: Execution) -> dict[str, Any]:

@@ -409,7 +409,8 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
             else:
                 outcome = await run_entries(ex, start, resume, prev)
         except asyncio.CancelledError:
-            if not ex.abort.aborted:
+            if not ex.abort.aborted:  # the driving task was cancelled: nobody drives the run now
+                self._p.stop_heartbeat()
                 raise
             task = asyncio.current_task()
             if task is not None:

@@ -28,6 +28,8 @@ __all__ = [
     "FOLD_JOURNAL",
     "FOREIGN_KEY_FAILED",
     "JOURNAL_KEYS_DISTINCT",
+    "NO_INT",
+    "NO_TEXT",
     "POP_SIGNAL",
     "PUSH_SIGNAL",
     "RENEW_LEASE",
@@ -106,17 +108,26 @@ _KEY = "workflow_name = ? AND run_id = ?"
 _KEY_12 = "workflow_name = ?1 AND run_id = ?2"
 
 SELECT_VERSION = f"SELECT version FROM runs WHERE {_KEY}"
+# Python's sqlite3 binds a None parameter about four times as slowly as a str or an int (it
+# looks for an adapter first), and a head write has up to six: UPSERT_RUN takes these stand-ins
+# for None instead (NULLIF turns them back), values no run could have.
+NO_INT = -(2**62)
+NO_TEXT = "\x00"
+_INT = f"NULLIF(?{{}}, {NO_INT})"
+_TEXT = "NULLIF(?{}, char(0))"
 # save_run's one statement: insert or update the run's row, with the compare-and-set in it (?13,
-# the expected version, or NULL): a new row only if it may not exist yet (NULL or 0), an update
-# only of the expected version. No row returned: the version did not match, nothing written.
+# the expected version, or NO_INT): a new row only if it may not exist yet (NO_INT or 0), an
+# update only of the expected version. No row returned: the version did not match, nothing
+# written.
 # `journal_seq` (the watermark) becomes the run's largest journal `seq`: the new head supersedes
 # the path entries, patches and updated_at of every journal row so far (a new run has none).
 UPSERT_RUN = (
     "INSERT INTO runs (workflow_name, run_id, resource_id, status, version, schema_version, "
     "created_at, updated_at, wake_at, waiting_event, lease_owner, lease_until, journal_seq, "
-    "head) SELECT ?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12 "
+    f"head) SELECT ?1, ?2, {_TEXT.format(3)}, ?4, 1, ?5, ?6, ?7, {_INT.format(8)}, "
+    f"{_TEXT.format(9)}, {_TEXT.format(10)}, {_INT.format(11)}, 0, ?12 "
     # the row must be offered for the conflict (the update) to happen; not inserted if absent
-    f"WHERE ?13 IS NULL OR ?13 = 0 OR EXISTS (SELECT 1 FROM runs WHERE {_KEY_12}) "
+    f"WHERE ?13 = {NO_INT} OR ?13 = 0 OR EXISTS (SELECT 1 FROM runs WHERE {_KEY_12}) "
     "ON CONFLICT (workflow_name, run_id) DO UPDATE SET "
     "resource_id = coalesce(excluded.resource_id, runs.resource_id), status = excluded.status, "
     "version = runs.version + 1, schema_version = excluded.schema_version, "
@@ -124,7 +135,7 @@ UPSERT_RUN = (
     "waiting_event = excluded.waiting_event, lease_owner = excluded.lease_owner, "
     "lease_until = excluded.lease_until, "
     f"journal_seq = coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), runs.journal_seq), "
-    "head = excluded.head WHERE ?13 IS NULL OR runs.version = ?13 "
+    f"head = excluded.head WHERE ?13 = {NO_INT} OR runs.version = ?13 "
     "RETURNING version, created_at, resource_id"
 )
 DELETE_STEPS = f"DELETE FROM steps WHERE {_KEY}"

@@ -71,6 +71,8 @@ from ._sqlite_sql import (
     DUE_RUNS,
     FOLD_JOURNAL,
     FOREIGN_KEY_FAILED,
+    NO_INT,
+    NO_TEXT,
     POP_SIGNAL,
     PUSH_SIGNAL,
     RENEW_LEASE,
@@ -159,20 +161,22 @@ class SQLiteStore(EventLog):
         head, steps = split_snapshot(snapshot, steps)  # the path stays in the head
         wf, rid = record.workflow_name, record.run_id
         key = (wf, rid)
-        run_row = (
+        resource_id, wake_at, event = record.resource_id, record.wake_at, record.waiting_event
+        owner, until = record.lease_owner, record.lease_until
+        run_row = (  # None as UPSERT_RUN's stand-ins (see NO_INT)
             wf,
             rid,
-            record.resource_id,
+            NO_TEXT if resource_id is None else resource_id,
             record.status,
             record.schema_version,
             record.created_at,
             record.updated_at,
-            record.wake_at,
-            record.waiting_event,
-            record.lease_owner,
-            record.lease_until,
+            NO_INT if wake_at is None else wake_at,
+            NO_TEXT if event is None else event,
+            NO_TEXT if owner is None else owner,
+            NO_INT if until is None else until,
             encode_plain(head),
-            expected_version,
+            NO_INT if expected_version is None else expected_version,
         )
         step_rows = [(wf, rid, k, encode_plain(v)) for k, v in steps.items()]
         ends = record.status in _ENDED
