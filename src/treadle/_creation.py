@@ -19,7 +19,7 @@ class OwedCreation:
     """The `pending` write of one new run. Its workflow's `Creations` begins it on the loop's
     next turn (a task), unless the run's start or a reader settles it first."""
 
-    __slots__ = ("_creations", "record", "store", "task", "written")
+    __slots__ = ("_creations", "record", "starting", "store", "task", "written")
 
     def __init__(self, creations: Creations, store: Any, record: RunRecord) -> None:
         self._creations = creations
@@ -27,6 +27,16 @@ class OwedCreation:
         self.record = record
         self.task: asyncio.Task[None] | None = None
         self.written = False
+        # Set when a start was handed to a task (stream(), start_async()): its first write
+        # creates the run, so the loop's next turn does not begin this one (a reader still
+        # makes it written, as always).
+        self.starting = False
+
+    def start_refused(self) -> None:
+        """The start that was to create the run failed before writing: write it after all."""
+        if self.starting:
+            self.starting = False
+            self._creations.arm()
 
     def begin(self) -> None:
         self.task = _running_loop().create_task(self._write_in_background())
@@ -81,15 +91,21 @@ class Creations:
     def owe(self, store: Any, record: RunRecord) -> OwedCreation:
         creation = OwedCreation(self, store, record)
         self.owed[record.run_id] = creation
+        self.arm()
+        return creation
+
+    def arm(self) -> None:
+        """Have the loop's next turn begin the owed writes."""
         loop = _running_loop()
         if self._loop is not loop:
             self._loop = loop
             loop.call_soon(self._begin_all)
-        return creation
 
     def _begin_all(self) -> None:
         loop, self._loop = self._loop, None
         for creation in self.owed.values():
+            if creation.starting:
+                continue
             task = creation.task
             if task is None or task.get_loop() is not loop:  # (one of an ended loop never ran)
                 creation.begin()

@@ -128,9 +128,14 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
                 self.start(input_data, initial_state, request_context, include_state,
                            include_resume_labels),
             )  # fmt: skip
-        ex = self._prepare_start(input_data, initial_state, request_context)
-        if self.workflow.on_start is not None:
-            await self._on_start(ex)
+        try:
+            ex = self._prepare_start(input_data, initial_state, request_context)
+            if self.workflow.on_start is not None:
+                await self._on_start(ex)
+        except BaseException:
+            if self._creation is not None:
+                self._creation.start_refused()
+            raise
         await self._first_write(ex)
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
 
@@ -211,6 +216,7 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
         # As Mastra: the stored run stays `pending` until the engine writes it; only this handle
         # is marked running, so a second start() is refused.
         self.status = "running"
+        self._starting_in_task()
         self._background = asyncio.get_running_loop().create_task(self._start_in_background(ex))
         return self.run_id
 
@@ -227,6 +233,12 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
             if not creation.left_to_start():
                 await creation.settle(write=False)
         await self._p.save_head(ex, "running")
+
+    def _starting_in_task(self) -> None:
+        """A start was handed to a task (`stream()`, `start_async()`): its first write will
+        create the run, so the owed `pending` write is not begun meanwhile."""
+        if self._creation is not None:
+            self._creation.starting = True
 
     async def _settled(self) -> None:
         """Before this run is read from the store: its creation is written."""

@@ -48,6 +48,8 @@ class StreamsMixin:
         async def _load(self) -> RunRecord: ...
         async def _stored_result(self) -> WorkflowResult: ...
 
+        def _starting_in_task(self) -> None: ...
+
     # -- public API ---------------------------------------------------------------------------
     def stream(
         self,
@@ -66,7 +68,9 @@ class StreamsMixin:
             self.start, input_data, initial_state, request_context, include_state,
             include_resume_labels,
         )  # fmt: skip
-        return self._streamed(call, close_on_suspend, buffer_size)
+        stream = self._streamed(call, close_on_suspend, buffer_size)
+        self._starting_in_task()
+        return stream
 
     def resume_stream(
         self,

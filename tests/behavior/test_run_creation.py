@@ -135,3 +135,38 @@ def test_a_run_created_in_one_event_loop_starts_in_another() -> None:
     result = run.start_sync(input_data={"n": 1})
     assert result.status == "success"
     assert store.heads[-2:] == ["running", "success"]
+
+
+async def test_a_streamed_run_is_created_by_its_start() -> None:
+    store = RecordingStore()
+    wf = _workflow(store)
+    run = await wf.create_run()
+    stream = run.stream(input_data={"n": 1})  # the start runs in a task, a turn later
+    assert [event.type async for event in stream][-1] == "workflow-finish"
+    assert (await stream.result).status == "success"
+    await _next_turns()
+    assert store.heads == ["running", "success"]
+
+
+async def test_a_run_started_in_the_background_is_created_by_its_start() -> None:
+    store = RecordingStore()
+    wf = _workflow(store)
+    run = await wf.create_run()
+    await run.start_async(input_data={"n": 1})
+    background = run._background
+    assert background is not None
+    assert (await background).status == "success"  # (a reader now would make pending happen)
+    assert store.heads == ["running", "success"]
+
+
+async def test_a_streamed_start_refused_leaves_the_run_stored_pending() -> None:
+    store = RecordingStore()
+    wf = _workflow(store)
+    run = await wf.create_run()
+    stream = run.stream(input_data={"n": "not a number"})
+    with pytest.raises(Exception, match="Invalid input data"):
+        await stream.result
+    await _next_turns()
+    assert store.heads == ["pending"]
+    stored = await store.load_run("w", run.run_id)
+    assert stored is not None and stored.status == "pending"

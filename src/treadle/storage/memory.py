@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 from collections.abc import Collection, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter, lt
 from typing import Any
+
+from pydantic_core import to_json
 
 from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
 from .base import SCHEMA_VERSION, RunEvent, RunRecord, split_snapshot
@@ -18,11 +19,25 @@ __all__ = ["InMemoryStore"]
 
 class _Stored:
     """One run as the store keeps it: the head, step records by key, the path, signals and
-    the event log (its events in `seq` order, and their seqs, in a list of their own for
-    bisecting; not kept as `(seq, event)` pairs: a tuple per event is more for the garbage
-    collector to look at)."""
+    the event log.
 
-    __slots__ = ("event_seqs", "events", "head", "path", "record", "signals", "steps")
+    The event log is its seqs, in order (for bisecting), and its events as JSON text, one
+    chunk (a JSON array) per batch appended: chunk i holds the events from position
+    `chunk_starts[i]` on. Text, not dicts: a streamed run logs a score of events, and as
+    Python objects they would be that many more for the garbage collector to scan at every
+    full collection, for as long as the store lives; reads decode them (a copy, as every read
+    of this store returns)."""
+
+    __slots__ = (
+        "chunk_starts",
+        "event_chunks",
+        "event_seqs",
+        "head",
+        "path",
+        "record",
+        "signals",
+        "steps",
+    )
 
     def __init__(self, record: RunRecord) -> None:
         self.record = record  # columns; record.snapshot is unused here
@@ -30,8 +45,19 @@ class _Stored:
         self.steps: dict[str, dict[str, Any]] = {}
         self.path: list[str] | None = None  # None: the snapshot has no stepExecutionPath yet
         self.signals: list[tuple[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
         self.event_seqs: list[int] = []
+        self.event_chunks: list[bytes] = []
+        self.chunk_starts: list[int] = []
+
+    def events(self, start: int = 0) -> list[dict[str, Any]]:
+        """The events from position `start` on, decoded."""
+        if start >= len(self.event_seqs):
+            return []
+        first = bisect.bisect_right(self.chunk_starts, start) - 1
+        out: list[dict[str, Any]] = []
+        for chunk in self.event_chunks[first:]:
+            out.extend(json.loads(chunk))
+        return out[start - self.chunk_starts[first] :]
 
 
 def version_conflict(record: RunRecord, expected: int, found: int) -> RunStateError:
@@ -211,15 +237,21 @@ class InMemoryStore:
         self, workflow_name: str, run_id: str, events: Sequence[RunEvent]
     ) -> None:
         stored = self._get(workflow_name, run_id)
-        log, seqs = stored.events, stored.event_seqs
+        seqs = stored.event_seqs
         if not events:
             return
         new = list(map(itemgetter(0), events))
-        # The usual case: a batch in order, after everything stored.
+        # The usual case: a batch in order, after everything stored: one chunk more. (Encoded
+        # first: an event that is not JSON raises before anything is stored.)
         if (not seqs or new[0] > seqs[-1]) and all(map(lt, new, islice(new, 1, None))):
-            log.extend(map(itemgetter(1), events))
+            chunk = to_json(list(map(itemgetter(1), events)))
+            stored.chunk_starts.append(len(seqs))
+            stored.event_chunks.append(chunk)
             seqs.extend(new)
             return
+        # Otherwise merge, and keep the whole log as one chunk.
+        to_json([event for _, event in events])  # refuse what is not JSON, storing nothing
+        log = stored.events()
         for seq, event in events:
             if not seqs or seq > seqs[-1]:
                 log.append(event)
@@ -230,6 +262,8 @@ class InMemoryStore:
                 continue  # stored already: never overwritten
             log.insert(at, event)
             seqs.insert(at, seq)
+        stored.event_chunks = [to_json(log)]
+        stored.chunk_starts = [0]
 
     async def load_events(
         self,
@@ -245,12 +279,12 @@ class InMemoryStore:
             return []
         start = bisect.bisect_right(stored.event_seqs, after)
         out: list[RunEvent] = []
-        for seq, event in zip(stored.event_seqs[start:], stored.events[start:], strict=True):
+        for seq, event in zip(stored.event_seqs[start:], stored.events(start), strict=True):
             if types is not None and event.get("type") not in types:
                 continue
             if limit is not None and len(out) >= limit:
                 break
-            out.append((seq, copy.deepcopy(event)))
+            out.append((seq, event))  # decoded: a copy already
         return out
 
     async def last_event_seq(self, workflow_name: str, run_id: str) -> int:
