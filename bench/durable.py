@@ -4,7 +4,9 @@ D1: W1 (a 10-step sequential workflow) on SQLite, per step.
 D2: per-step cost of a 1,000-step run divided by that of a 10-step run (both on SQLite).
 D3: 10,000 suspended runs in one SQLite file, resumed one after another: runs per second.
 D4: W1 on PostgreSQL over loopback, per step (needs TREADLE_BENCH_POSTGRES_DSN or
-    TREADLE_TEST_POSTGRES_DSN; `eval "$(scripts/postgres.sh start)"` provides one).
+    TREADLE_TEST_POSTGRES_DSN; `eval "$(scripts/postgres.sh start)"` provides one), with the
+    store's defaults, then with `synchronous_commit=False` (the same on a server that does not
+    fsync, like scripts/postgres.sh's; about a third cheaper on one that does).
 
 Run: .venv/bin/python bench/durable.py [--suspended 10000] [--repeat 3]
 """
@@ -108,6 +110,8 @@ async def main(suspended: int, repeat: int) -> None:
 
         d4 = await per_step(PostgresStore(dsn), 10, 200, repeat)
         print(f"D4 W1 on PostgreSQL (loopback) {d4:9.1f} us/step   target <= 300")
+        d4_async = await per_step(PostgresStore(dsn, synchronous_commit=False), 10, 200, repeat)
+        print(f"   the same, synchronous_commit off {d4_async:6.1f} us/step")
     else:
         print('D4 skipped: set TREADLE_BENCH_POSTGRES_DSN (eval "$(scripts/postgres.sh start)")')
 

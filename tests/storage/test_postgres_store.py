@@ -143,6 +143,23 @@ async def test_save_step_missing_run(make_postgres_store: MakeStore) -> None:
     assert await store.load_run(WF, "nope") is None
 
 
+@pytest.mark.parametrize("synchronous", [True, False])
+async def test_synchronous_commit_off_is_set_on_the_stores_connections(
+    make_postgres_store: MakeStore, synchronous: bool
+) -> None:
+    store = make_postgres_store(synchronous_commit=synchronous)
+    await store.save_run(_record("r1"))
+    rows = await store._run(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'", ()
+    )
+    setting, source = rows[0][0], rows[0][1]
+    if synchronous:
+        assert source != "client"  # the server's own setting, untouched
+    else:
+        assert (setting, source) == ("off", "client")
+    assert await store.load_run(WF, "r1") is not None
+
+
 async def test_dropped_connection_is_storage_error(
     make_postgres_store: MakeStore, postgres_dsn: str, postgres_schema: str
 ) -> None:
@@ -450,7 +467,7 @@ async def test_upgrade_from_schema_1(
     """A schema made by 0001 alone, with a run in it, gains the journal on first use."""
     import asyncpg
 
-    import treadle.storage.postgres as module
+    import treadle.storage._postgres_conn as module
 
     only_first = module.load_migrations("treadle.storage", "migrations", "postgres")[:1]
     monkeypatch.setattr(module, "load_migrations", lambda *_: only_first)
@@ -632,7 +649,7 @@ async def _until_a_backend_waits_for_a_lock(conn: Any) -> None:
 
 async def _migrate_only(make_store: MakeStore, monkeypatch: pytest.MonkeyPatch, count: int) -> None:
     """This test's schema as the store of version `count` left it (its first migrations)."""
-    import treadle.storage.postgres as module
+    import treadle.storage._postgres_conn as module
 
     first = module.load_migrations("treadle.storage", "migrations", "postgres")[:count]
     assert [m.version for m in first] == list(range(1, count + 1))

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -53,7 +52,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..errors import RunNotFoundError, StorageError
 from ._journal import Journal
-from ._postgres_conn import ERRORS, Connection, Pool, init_connection, reset_connection
+from ._postgres_conn import (
+    ERRORS,
+    Connection,
+    Pool,
+    init_connection,
+    migrate,
+    reset_connection,
+)
 from ._postgres_events import EventLog
 from ._postgres_sql import (
     COUNT,
@@ -80,21 +86,14 @@ from ._postgres_sql import (
     assemble,
     compile_query,
     identifier,
-    literal,
     record_from_row,
     save_run_sql,
 )
 from .base import RunRecord, split_snapshot
 from .memory import version_conflict
-from .migrate import load_migrations, run_migrations_async
 
 __all__ = ["PostgresStore"]
 
-
-# pg_advisory_xact_lock(key1, key2): key1 is ours ("trdl"), key2 a hash of the schema name.
-_LOCK_KEY = 0x7472646C
-
-_MIGRATIONS = ("migrations", "postgres")
 
 _ENDED = frozenset(("success", "failed", "canceled"))
 _TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
@@ -108,12 +107,25 @@ class PostgresStore(EventLog):
     the pool and applies pending migrations (safe when several processes start at once). Up to
     `max_connections` connections are opened, on demand, and kept for reuse. `close()` closes
     them.
+
+    `synchronous_commit=False` sets the server's `synchronous_commit = off` on the store's
+    connections: a commit returns before its WAL record is flushed to disk, so a server crash or
+    power loss can lose the last moments of commits (never corrupt anything), as SQLiteStore's
+    `synchronous = NORMAL` can; a crash of this process loses nothing.
     """
 
-    def __init__(self, dsn: str, *, schema: str = "public", max_connections: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "public",
+        max_connections: int = 10,
+        synchronous_commit: bool = True,
+    ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self.dsn = dsn
+        self.synchronous_commit = synchronous_commit
         self.schema = schema
         self.max_connections = max_connections
         self._schema_sql = identifier(schema)
@@ -175,6 +187,9 @@ class PostgresStore(EventLog):
                         max_size=self.max_connections,
                         init=init_connection,
                         reset=reset_connection,
+                        server_settings=(
+                            None if self.synchronous_commit else {"synchronous_commit": "off"}
+                        ),
                     ),
                 )
             except ERRORS as exc:
@@ -182,7 +197,7 @@ class PostgresStore(EventLog):
             try:
                 conn = await pool.acquire()
                 try:
-                    await self._migrate(conn)
+                    await migrate(conn, self.schema, self._schema_sql)
                 finally:
                     await pool.release(conn)
             except ERRORS as exc:
@@ -195,45 +210,6 @@ class PostgresStore(EventLog):
                 raise
             self._pool = pool
             return pool
-
-    async def _migrate(self, conn: Connection) -> None:
-        """Apply the migrations not yet recorded in the schema's `treadle_migrations`, with the
-        shared runner (`storage/migrate.py`). Each of its transactions takes an advisory lock
-        for the schema first, so processes starting at once apply each migration exactly once;
-        the schema is created (under that lock) if missing."""
-        migrations = load_migrations("treadle.storage", *_MIGRATIONS)
-        latest = migrations[-1].version if migrations else 0
-        rows = await conn.fetch(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
-            " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = $1 AND c.relname = 'treadle_migrations')",
-            self.schema,
-        )
-        if rows[0][0]:
-            rows = await conn.fetch(
-                f"SELECT max(version) FROM {self._schema_sql}.treadle_migrations"
-            )
-            if rows[0][0] is not None and rows[0][0] >= latest:
-                return  # up to date: no lock, no DDL
-        begin = (
-            f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY}, hashtext({literal(self.schema)}));"
-            f" DO $$ BEGIN IF to_regnamespace({literal(self._schema_sql)}) IS NULL THEN"
-            f" CREATE SCHEMA {self._schema_sql}; END IF; END $$;"
-            f" SET LOCAL search_path TO {self._schema_sql}"
-        )
-
-        async def execute(
-            statement: str, params: Sequence[Any] | None
-        ) -> list[tuple[Any, ...]] | None:
-            if params is None:  # a script: simple protocol, several statements allowed
-                await conn.execute(statement)
-                return None
-            # The runner writes each parameter as %s: number them for asyncpg.
-            count = iter(range(1, len(params) + 1))
-            numbered = re.sub("%s", lambda _: f"${next(count)}", statement)
-            return [tuple(row) for row in await conn.fetch(numbered, *params)]
-
-        await run_migrations_async(execute, migrations, placeholder="%s", begin=begin)
 
     async def _checkout(self) -> Connection:
         """A connection for one call: the last one used, else a new one from the pool.
