@@ -1,5 +1,4 @@
-"""SQLiteStore's checkpoints: run on a thread of their own, never in a step's commit; and the
-scheduler's index keeps only waiting runs (schema version 5)."""
+"""SQLiteStore's checkpoints: run on a thread of their own, never in a step's commit."""
 
 from __future__ import annotations
 
@@ -12,9 +11,7 @@ import pytest
 
 from treadle.storage import RunRecord, SQLiteStore
 from treadle.storage import _sqlite_checkpoint as checkpoint_module
-from treadle.storage import _sqlite_sql as sqlite_sql
 from treadle.storage._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
-from treadle.storage.migrate import load_migrations
 
 WF = "wf"
 T0 = 1_700_000_000_000
@@ -115,34 +112,4 @@ async def test_a_memory_database_has_no_checkpointer() -> None:
     store = SQLiteStore(":memory:")
     await store.save_run(_record("r1"))
     assert store._checkpointer is None  # pyright: ignore[reportPrivateUsage]
-    await store.close()
-
-
-async def test_a_0004_file_opens_under_0005_and_its_waiting_runs_stay_due(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = tmp_path / "old.db"
-    old = [m for m in load_migrations("treadle.storage", "migrations", "sqlite") if m.version <= 4]
-    monkeypatch.setattr(sqlite_sql, "migrations", lambda: old)
-    before = SQLiteStore(db)
-    await before.save_run(_record("sleeping", "waiting", wake_at=T0 + 10))
-    await before.save_run(_record("later", "waiting", wake_at=T0 + 99))
-    await before.save_run(_record("busy", "running"))
-    await before.close()
-    monkeypatch.undo()
-    store = SQLiteStore(db)
-    due = await store.list_due_runs(T0 + 50)
-    assert [r.run_id for r in due] == ["sleeping"]
-    conn = sqlite3.connect(db)
-    try:
-        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_due'").fetchone()
-        indexed = conn.execute(
-            "SELECT count(*) FROM runs INDEXED BY runs_due WHERE status = 'waiting'"
-        ).fetchone()
-    finally:
-        conn.close()
-    assert "WHERE status = 'waiting'" in sql
-    assert indexed == (2,)
-    await store.save_run(_record("sleeping", "running"))  # woke: it leaves the index
-    assert [r.run_id for r in await store.list_due_runs(T0 + 500)] == ["later"]
     await store.close()

@@ -351,7 +351,13 @@ async def _interleaved(store: Any) -> None:
 
 
 def _journal_rows(db: Path, run_id: str = "j") -> list[Any]:
-    return _rows(db, f"SELECT seq, key FROM journal WHERE run_id = '{run_id}' ORDER BY seq")
+    """The (seq, key) of the run's journal rows, in order: its id range (migration 0007)."""
+    return _rows(
+        db,
+        "SELECT j.id & 4294967295, j.key FROM runs AS r JOIN journal AS j "
+        "ON j.id > r.num << 32 AND j.id <= (r.num << 32 | 4294967295) "
+        f"WHERE r.run_id = '{run_id}' ORDER BY j.id",
+    )
 
 
 async def test_journal_replay_equals_what_was_written(tmp_path: Path) -> None:
@@ -603,45 +609,90 @@ async def test_save_step_is_one_statement(store: SQLiteStore) -> None:
     assert loaded is not None and loaded.updated_at == T0 + 1 and loaded.snapshot["value"] == 1
 
 
+def _bare(run_id: str) -> RunRecord:
+    """A run without step records (none journaled by its first head write)."""
+    return _record(run_id, {"runId": run_id, "context": {}})
+
+
+async def test_a_run_deleted_and_created_again_elsewhere_gets_its_steps(tmp_path: Path) -> None:
+    """A store keeps each run's number to append its steps by it; another process deleting the
+    run and creating it again (under another number, or the same one) must not make it
+    write into the old run's range, nor into another run's."""
+    db = tmp_path / "t.db"
+    a, b = SQLiteStore(db), SQLiteStore(db)
+    await a.save_run(_bare("keep"))
+    await a.save_run(_bare("r1"))  # a knows r1 as number 2
+    await a.save_step(WF, "r1", "old", {"n": 1}, path_entry="old")
+    await b.delete_run(WF, "r1")
+    await b.save_run(_bare("other"))  # now number 2
+    await b.save_run(_bare("r1"))
+    assert _rows(db, "SELECT run_id, num FROM runs ORDER BY num") == [
+        ("keep", 1), ("other", 2), ("r1", 3)
+    ]  # fmt: skip
+    await a.save_step(WF, "r1", "new", {"n": 2}, path_entry="new")
+    await a.save_step(WF, "r1", "next", {"n": 3}, path_entry="next")  # by its new number
+    loaded = await b.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot["context"] == {"new": {"n": 2}, "next": {"n": 3}}
+    assert loaded.snapshot["stepExecutionPath"] == ["new", "next"]
+    assert _journal_rows(db, "r1") == [(1, "new"), (2, "next")]
+    assert _journal_rows(db, "other") == []
+    other = await b.load_run(WF, "other")
+    assert other is not None and other.snapshot == {"runId": "other", "context": {}}
+    # created again under the same number (it was the largest): the old rows went with the run
+    await b.delete_run(WF, "r1")
+    await b.save_run(_bare("r1"))
+    assert _rows(db, "SELECT num FROM runs WHERE run_id = 'r1'") == [(3,)]
+    await a.save_step(WF, "r1", "again", {"n": 4}, path_entry="again")
+    loaded = await b.load_run(WF, "r1")
+    assert loaded is not None
+    assert loaded.snapshot["context"] == {"again": {"n": 4}}
+    assert loaded.snapshot["stepExecutionPath"] == ["again"]
+    await a.close()
+    await b.close()
+
+
+async def test_save_step_on_a_run_deleted_elsewhere_raises_run_not_found(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    a, b = SQLiteStore(db), SQLiteStore(db)
+    await a.save_run(_bare("keep"))
+    await a.save_run(_bare("r1"))
+    await a.save_step(WF, "r1", "s", {"n": 1}, path_entry="s")  # a knows r1's number
+    await b.delete_run(WF, "r1")
+    for _ in range(2):  # known by number, then forgotten: by key
+        with pytest.raises(RunNotFoundError):
+            await a.save_step(WF, "r1", "late", {"n": 2}, path_entry="late")
+        with pytest.raises(RunNotFoundError):
+            await a.save_step(WF, "r1", "late", {"n": 2}, patch={"value": 1})
+    assert _rows(db, "SELECT count(*) FROM journal") == [(0,)]
+    with pytest.raises(RunNotFoundError):
+        await a.save_step(WF, "never", "x", {}, path_entry="x", updated_at=T0)
+    await a.close()
+    await b.close()
+
+
+async def test_delete_run_removes_its_journal(store: SQLiteStore, tmp_path: Path) -> None:
+    for run_id in ("r1", "r2", "r3"):
+        await store.save_run(_record(run_id))
+        for key in ("a", "b"):
+            await store.save_step(WF, run_id, key, {"n": 1}, path_entry=key, updated_at=T0 + 1)
+    await store.delete_run(WF, "r2")
+    db = tmp_path / "t.db"
+    ranges = "SELECT id >> 32, count(*) FROM journal GROUP BY 1 ORDER BY 1"
+    assert _rows(db, ranges) == [(1, 4), (3, 4)]  # its records, then two steps
+    await store.delete_run(WF, "r3")  # the largest number: the next run gets 2 again
+    await store.save_run(_bare("r4"))
+    assert _rows(db, "SELECT num FROM runs WHERE run_id = 'r4'") == [(2,)]
+    loaded = await store.load_run(WF, "r4")
+    assert loaded is not None and loaded.snapshot["context"] == {}
+    assert _rows(db, ranges) == [(1, 4)]
+
+
 # --- the event log (migration 0004) ------------------------------------------------------------
 
 
 def _events(seqs: range | list[int], kind: str = "workflow-step-result") -> list[Any]:
     return [(seq, {"type": kind, "runId": "r1", "payload": {"n": seq, "é": "🧵"}}) for seq in seqs]
-
-
-async def test_a_0003_file_opens_under_0004_with_empty_logs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A database at schema version 3 (written by the store of that version) gains the events
-    table on first open: every run is kept as it was and starts with an empty log."""
-    db = tmp_path / "old.db"
-    old = [m for m in load_migrations("treadle.storage", "migrations", "sqlite") if m.version <= 3]
-    assert [m.version for m in old] == [1, 2, 3]
-    monkeypatch.setattr(sqlite_sql, "migrations", lambda: old)
-    before = SQLiteStore(db)
-    await before.save_run(_record("r1"))
-    await before.save_step(WF, "r1", "late", {"n": 2}, path_entry="late", updated_at=T0 + 5)
-    await before.save_run(_record("r2", status="success"))
-    want = [await before.load_run(WF, run_id) for run_id in ("r1", "r2")]
-    await before.close()
-    monkeypatch.undo()
-    tables = {r[0] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "events" not in tables
-    assert _rows(db, "SELECT max(version) FROM treadle_migrations") == [(3,)]
-    store = SQLiteStore(db)
-    assert [await store.load_run(WF, run_id) for run_id in ("r1", "r2")] == want
-    latest = load_migrations("treadle.storage", "migrations", "sqlite")[-1].version
-    assert _rows(db, "SELECT max(version) FROM treadle_migrations") == [(latest,)]
-    for run_id in ("r1", "r2"):
-        assert await store.load_events(WF, run_id) == []
-        assert await store.last_event_seq(WF, run_id) == 0
-    await store.append_events(WF, "r1", _events(range(1, 4)))
-    assert await store.load_events(WF, "r1") == _events(range(1, 4))
-    assert await store.load_events(WF, "r2") == []
-    await store.delete_run(WF, "r1")  # the foreign key's cascade holds on the migrated file
-    assert _rows(db, "SELECT count(*) FROM events") == [(0,)]
-    await store.close()
 
 
 async def test_append_events_is_one_transaction(store: SQLiteStore) -> None:

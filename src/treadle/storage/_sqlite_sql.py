@@ -16,8 +16,10 @@ from .migrate import Migration, load_migrations, run_migrations
 
 __all__ = [
     "APPEND_JOURNAL",
+    "APPEND_JOURNAL_BY_KEY",
     "APPEND_RECORD",
     "APPEND_STEP",
+    "APPEND_STEP_BY_KEY",
     "BUSY_CODES",
     "COLUMNS",
     "DELETE_FOLDED",
@@ -28,6 +30,7 @@ __all__ = [
     "FOLD_JOURNAL",
     "FOREIGN_KEY_FAILED",
     "JOURNAL_KEYS_DISTINCT",
+    "NOT_NULL_FAILED",
     "NO_INT",
     "NO_TEXT",
     "POP_SIGNAL",
@@ -98,6 +101,7 @@ def encode_plain(value: Any) -> str:
 RunKey = tuple[str, str]
 
 FOREIGN_KEY_FAILED = 787  # SQLITE_CONSTRAINT_FOREIGNKEY
+NOT_NULL_FAILED = 1299  # SQLITE_CONSTRAINT_NOTNULL
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 COLUMNS = (
@@ -115,10 +119,13 @@ NO_INT = -(2**62)
 NO_TEXT = "\x00"
 _INT = f"NULLIF(?{{}}, {NO_INT})"
 _TEXT = "NULLIF(?{}, char(0))"
+# A journal row's id is `runs.num << 32 | seq`: a run's rows are the ids
+# (num << 32, num << 32 | 0xFFFFFFFF], in `seq` order (migration 0007).
+_LOW = 4294967295  # 0xFFFFFFFF: the seq bits of an id
 # save_run's one statement: insert or update the run's row, with the compare-and-set in it (?13,
 # the expected version, or NO_INT): a new row only if it may not exist yet (NO_INT or 0), an
 # update only of the expected version. No row returned: the version did not match, nothing
-# written.
+# written. A new row's `num` is the largest one plus 1 (the rowid's rule).
 # `journal_seq` (the watermark) becomes the run's largest journal `seq`: the new head supersedes
 # the path entries, patches and updated_at of every journal row so far (a new run has none).
 UPSERT_RUN = (
@@ -134,46 +141,72 @@ UPSERT_RUN = (
     "updated_at = excluded.updated_at, wake_at = excluded.wake_at, "
     "waiting_event = excluded.waiting_event, lease_owner = excluded.lease_owner, "
     "lease_until = excluded.lease_until, "
-    f"journal_seq = coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), runs.journal_seq), "
+    "journal_seq = coalesce((SELECT max(id) FROM journal WHERE id > runs.num << 32 "
+    f"AND id <= (runs.num << 32 | {_LOW})) & {_LOW}, runs.journal_seq), "
     f"head = excluded.head WHERE ?13 = {NO_INT} OR runs.version = ?13 "
-    "RETURNING version, created_at, resource_id"
+    "RETURNING version, created_at, resource_id, num"
 )
 DELETE_STEPS = f"DELETE FROM steps WHERE {_KEY}"
-DELETE_JOURNAL = f"DELETE FROM journal WHERE {_KEY}"
-# The journal's `seq` numbers a run's rows after the largest one and after the watermark (so a
-# folded journal never reuses a number at or below it); `coalesce` only reads `runs` when the
-# run's journal is empty.
-_NEXT_SEQ = (
-    f"coalesce((SELECT max(seq) FROM journal WHERE {_KEY_12}), "
-    f"(SELECT journal_seq FROM runs WHERE {_KEY_12}), 0) + 1"
+# replace_steps, in the head write's transaction: ?1 is the run's num it returned.
+DELETE_JOURNAL = f"DELETE FROM journal WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW})"
+# A run's next journal id (?1: its num): after its largest one and after the watermark, so a
+# folded (deleted) journal never reuses a `seq` at or below it. The max is read from the
+# range's last page, the one the row goes into; `runs` only when the range is empty.
+_NEXT_ID = (
+    f"coalesce((SELECT max(id) FROM journal WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW})), "
+    "(SELECT num << 32 | journal_seq FROM runs WHERE num = ?1)) + 1"
 )
-# save_step: the one statement of a durable step (also save_run's, for the step records it is
-# given). `seq` is read from the primary key (the page the row goes into); the foreign key
-# checks the run exists.
+# save_step's one statement, when the store knows the run's num (?1, then its key ?2, ?3): the
+# record (?5) is read back from the run's row, found by a rowid seek and checked to be still
+# that run (`+`: not through the key's index); if it is not (deleted by another process, its
+# num perhaps given to another run), the record is NULL and the NOT NULL constraint refuses
+# the row (see NOT_NULL_FAILED). VALUES, not INSERT ... SELECT ... WHERE EXISTS: a SELECT
+# reading the journal it inserts into is first copied into a temporary table (~2.5 us).
+_CHECKED = "(SELECT ?5 FROM runs WHERE num = ?1 AND +workflow_name = ?2 AND +run_id = ?3)"
 APPEND_JOURNAL = (
-    "INSERT INTO journal (workflow_name, run_id, seq, key, record, path_entry, patch, "
-    f"updated_at) VALUES (?1, ?2, {_NEXT_SEQ}, ?3, ?4, ?5, ?6, ?7)"
+    "INSERT INTO journal (id, key, record, path_entry, patch, updated_at) "
+    f"VALUES ({_NEXT_ID}, ?4, {_CHECKED}, ?6, ?7, ?8)"
 )
-# The same without the columns that are usually NULL (save_step without a patch; save_run's
-# records, which have no path entry, patch nor updated_at): Python's sqlite3 binds a None
-# parameter about four times as slowly as a str or an int (it looks for an adapter first).
+# The same without the column that is usually NULL (save_step without a patch): Python's
+# sqlite3 binds a None parameter about four times as slowly as a str or an int (it looks for
+# an adapter first).
 APPEND_STEP = (
-    "INSERT INTO journal (workflow_name, run_id, seq, key, record, path_entry, updated_at) "
-    f"VALUES (?1, ?2, {_NEXT_SEQ}, ?3, ?4, ?5, ?6)"
+    "INSERT INTO journal (id, key, record, path_entry, updated_at) "
+    f"VALUES ({_NEXT_ID}, ?4, {_CHECKED}, ?6, ?7)"
 )
-APPEND_RECORD = (
-    f"INSERT INTO journal (workflow_name, run_id, seq, key, record) VALUES (?1, ?2, {_NEXT_SEQ}, "
-    "?3, ?4)"
+# save_run's records (key ?2, record ?3), in the head write's transaction: ?1 is the num it
+# returned.
+APPEND_RECORD = f"INSERT INTO journal (id, key, record) VALUES ({_NEXT_ID}, ?2, ?3)"
+
+
+def _append_by_key(columns: str, values: str) -> str:
+    """save_step's statement when the store does not know the run's num (or the one it knew is
+    not the run's any more): the run found by its key (?1, ?2), the row's id returned (its num
+    is `id >> 32`). No row: no such run."""
+    return (
+        f"INSERT INTO journal (id, {columns}) SELECT coalesce((SELECT max(id) FROM journal "
+        f"WHERE id > r.num << 32 AND id <= (r.num << 32 | {_LOW})), r.num << 32 | r.journal_seq) "
+        f"+ 1, {values} FROM runs AS r WHERE r.workflow_name = ?1 AND r.run_id = ?2 RETURNING id"
+    )
+
+
+APPEND_JOURNAL_BY_KEY = _append_by_key(
+    "key, record, path_entry, patch, updated_at", "?3, ?4, ?5, ?6, ?7"
 )
-_FOLDED = f"{_KEY_12} AND seq <= (SELECT journal_seq FROM runs WHERE {_KEY_12})"
+APPEND_STEP_BY_KEY = _append_by_key("key, record, path_entry, updated_at", "?3, ?4, ?5, ?6")
+# The journal rows up to the watermark, the run found by its key (?1, ?2).
+_FOLDED = (
+    f"id > (SELECT num << 32 FROM runs WHERE {_KEY_12}) "
+    f"AND id <= (SELECT num << 32 | journal_seq FROM runs WHERE {_KEY_12})"
+)
 # Compaction: the journal rows up to the watermark (those the head supersedes but for their
 # step records) folded into `steps`: per key, the record of its latest row; a key new to `steps`
 # goes after the stored ones, in the order of its first journal row. Then they are deleted.
 FOLD_JOURNAL = (
     "INSERT INTO steps (workflow_name, run_id, key, seq, record) "
-    "SELECT ?1, ?2, j.key, b.base + f.first, j.record FROM ("
-    f"SELECT key, min(seq) AS first, max(seq) AS last FROM journal WHERE {_FOLDED} GROUP BY key"
-    f") AS f JOIN journal AS j ON j.workflow_name = ?1 AND j.run_id = ?2 AND j.seq = f.last "
+    f"SELECT ?1, ?2, j.key, b.base + (f.first & {_LOW}), j.record FROM ("
+    f"SELECT key, min(id) AS first, max(id) AS last FROM journal WHERE {_FOLDED} GROUP BY key"
+    ") AS f JOIN journal AS j ON j.id = f.last "
     f"CROSS JOIN (SELECT coalesce(max(seq), 0) AS base FROM steps WHERE {_KEY_12}) AS b "
     "WHERE true "  # an upsert after a SELECT needs a WHERE (SQLite's parsing ambiguity)
     "ON CONFLICT (workflow_name, run_id, key) DO UPDATE SET record = excluded.record"
@@ -181,21 +214,25 @@ FOLD_JOURNAL = (
 DELETE_FOLDED = f"DELETE FROM journal WHERE {_FOLDED}"
 # Whether a fold would shrink the journal: 1 when every key up to the watermark has one row.
 JOURNAL_KEYS_DISTINCT = f"SELECT count(*) = count(DISTINCT key) FROM journal WHERE {_FOLDED}"
-SELECT_RUN = f"SELECT {COLUMNS}, journal_seq, head FROM runs WHERE {_KEY}"
+SELECT_RUN = f"SELECT {COLUMNS}, journal_seq, head, num FROM runs WHERE {_KEY}"
 SELECT_STEPS = f"SELECT key, record FROM steps WHERE {_KEY} ORDER BY seq"
+# ?1: the run's num, read in the same transaction.
 SELECT_JOURNAL = (
-    f"SELECT seq, key, record, path_entry, patch, updated_at FROM journal WHERE {_KEY} ORDER BY seq"
+    f"SELECT id & {_LOW}, key, record, path_entry, patch, updated_at FROM journal "
+    f"WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW}) ORDER BY id"
 )
-DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"  # steps, journal, signals, events cascade
+# Steps, signals and events cascade (foreign keys); the journal goes with it by a trigger
+# (`runs_delete_journal`, migration 0007), in the same statement.
+DELETE_RUN = f"DELETE FROM runs WHERE {_KEY}"
 RENEW_LEASE = (
     "UPDATE runs SET lease_owner = ?, lease_until = ? "
     f"WHERE {_KEY} AND (lease_owner IS NULL OR lease_owner = ?)"
 )
 # updated_at is the latest one save_step journaled since the last head write, if any.
 _UPDATED_AT = (
-    "coalesce((SELECT j.updated_at FROM journal AS j WHERE j.workflow_name = r.workflow_name "
-    "AND j.run_id = r.run_id AND j.seq > r.journal_seq AND j.updated_at IS NOT NULL "
-    "ORDER BY j.seq DESC LIMIT 1), "
+    "coalesce((SELECT j.updated_at FROM journal AS j WHERE j.id > (r.num << 32 | r.journal_seq) "
+    f"AND j.id <= (r.num << 32 | {_LOW}) AND j.updated_at IS NOT NULL "
+    "ORDER BY j.id DESC LIMIT 1), "
     "r.updated_at)"
 )
 DUE_RUNS = (
@@ -206,7 +243,7 @@ DUE_RUNS = (
     "AND ((r.wake_at IS NOT NULL AND r.wake_at <= ?1) OR (r.waiting_event IS NOT NULL AND "
     "EXISTS (SELECT 1 FROM signals AS s WHERE s.workflow_name = r.workflow_name "
     "AND s.run_id = r.run_id AND s.name = r.waiting_event))) "
-    "ORDER BY updated, r.rowid LIMIT ?2"
+    "ORDER BY updated, r.num LIMIT ?2"
 )
 PUSH_SIGNAL = (
     "INSERT INTO signals (workflow_name, run_id, name, data) SELECT ?1, ?2, ?3, ?4 "
@@ -242,12 +279,16 @@ def open_connection(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
         # NORMAL: in WAL mode no fsync per commit; a commit survives a process crash, and a
         # power loss can lose the last commits but never corrupts the database.
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Off by default in SQLite: save_step's journal row checks the run exists, and
-        # deleting a run cascades to its steps, journal, signals and event log.
-        conn.execute("PRAGMA foreign_keys = ON")
         found = migrations()
         if schema_version(conn) < (found[-1].version if found else 0):
+            # Off while migrating: a migration that rebuilds a table others reference (0007's
+            # `runs`) must not cascade its DROP TABLE to them, and the pragma cannot change
+            # inside the migration's transaction.
+            conn.execute("PRAGMA foreign_keys = OFF")
             run_migrations(executor(conn), found)
+        # Off by default in SQLite: steps, signals and events check their run exists, and
+        # deleting a run cascades to them.
+        conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         conn.close()
         raise
@@ -257,14 +298,14 @@ def open_connection(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
 def list_parts(condition: str, order: str) -> tuple[str, str]:
     """list_runs' queries of the listed runs' steps and journals (one query each, not one per
     run), rows prefixed by the run's key; params: those of `runs{condition}{order}`."""
-    listed = (
-        "WHERE (workflow_name, run_id) IN "
-        f"(SELECT workflow_name, run_id FROM runs{condition}{order})"
-    )
-    steps = f"SELECT workflow_name, run_id, key, record FROM steps {listed} "
+    listed = f"SELECT num, workflow_name, run_id FROM runs{condition}{order}"
+    steps = "SELECT workflow_name, run_id, key, record FROM steps WHERE (workflow_name, run_id) "
+    steps += f"IN (SELECT workflow_name, run_id FROM runs{condition}{order}) "
     steps += "ORDER BY workflow_name, run_id, seq"
-    journal = "SELECT workflow_name, run_id, seq, key, record, path_entry, patch, "
-    journal += f"updated_at FROM journal {listed} ORDER BY workflow_name, run_id, seq"
+    # CROSS JOIN: the listed runs drive, each reading its journal's id range.
+    journal = f"SELECT r.workflow_name, r.run_id, j.id & {_LOW}, j.key, j.record, j.path_entry, "
+    journal += f"j.patch, j.updated_at FROM ({listed}) AS r CROSS JOIN journal AS j "
+    journal += f"ON j.id > r.num << 32 AND j.id <= (r.num << 32 | {_LOW}) ORDER BY j.id"
     return steps, journal
 
 

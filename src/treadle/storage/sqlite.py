@@ -16,16 +16,24 @@
 #   still apply in the order they were awaited.
 # - A run is a head row (`runs.head`: the snapshot without its step records, its execution path
 #   included) and its step records: `steps` (compacted ones, see below) and the journal
-#   (`journal`, append-only, ordered by `seq`). `save_step` is ONE autocommit INSERT into the
-#   journal, a single b-tree append (the run's `seq` max is read from the same page; the foreign
-#   key to `runs` says whether the run exists, a read). It does not write the `runs` row:
-#   `runs.updated_at` lags behind a journaled `updated_at` until the next head write, and every
-#   read (`load_run`, `list_runs`, `list_due_runs`) applies the journal's latest one instead.
+#   (`journal`, append-only). Each run has a number, `runs.num` (the rowid: stable, a new run's
+#   is the largest plus 1), and its journal rows are the ids `num << 32 | seq` of a rowid table,
+#   `seq` increasing within the run: a run's rows are one id range, in order, and appending a
+#   step adds a row at the right edge of the table's b-tree (the cheapest insert SQLite has;
+#   no other index, no foreign key). Deleting a run deletes its range (a trigger).
+# - `save_step` is ONE autocommit INSERT into the journal. The store keeps the numbers of the
+#   runs it writes and reads (`Known`, bounded); with it, the statement finds the run by a rowid
+#   seek, checks it is still that run (another process may have deleted it, and a number is
+#   given again once its run is gone), and reads the range's max id from the page the row goes
+#   into. Without it (or if the check fails) a second form finds the run by its key and returns
+#   the number. It does not write the `runs` row: `runs.updated_at` lags behind a journaled
+#   `updated_at` until the next head write, and every read (`load_run`, `list_runs`,
+#   `list_due_runs`) applies the journal's latest one instead.
 # - `save_run` (a head write) is ONE statement, the `runs` upsert (with the compare-and-set in
-#   it), when it is given no step records: it replaces the head (path included) and sets the
-#   watermark `runs.journal_seq` to the run's largest journal `seq`. Step records it is given
-#   are appended to the journal (the same INSERT as save_step's), in one transaction with it.
-# - `load_run` replays `steps` rows, then journal rows in `seq` order (a later record of a key
+#   it), when it is given no step records: it replaces the head (path included), sets the
+#   watermark `runs.journal_seq` to the run's largest journal `seq`, and returns the run's
+#   number. Step records it is given are appended to the journal, in one transaction with it.
+# - `load_run` replays `steps` rows, then the run's journal range in `seq` order (a later record of a key
 #   wins, in the place of its first): a row up to the watermark gives only its step record (the
 #   head holds its path entry, patch and updated_at), a later one also appends its path entry,
 #   merges its patch and sets updated_at.
@@ -54,15 +62,13 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ..errors import StorageError
+from ..errors import RunNotFoundError, StorageError
 from ._journal import Journal
 from ._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from ._sqlite_events import EventLog
-from ._sqlite_journal import fold_journal, journal_distinct
+from ._sqlite_journal import Known, append_step, fold_journal, journal_distinct, remember
 from ._sqlite_sql import (
-    APPEND_JOURNAL,
     APPEND_RECORD,
-    APPEND_STEP,
     COLUMNS,
     DELETE_FOLDED,
     DELETE_JOURNAL,
@@ -70,7 +76,6 @@ from ._sqlite_sql import (
     DELETE_STEPS,
     DUE_RUNS,
     FOLD_JOURNAL,
-    FOREIGN_KEY_FAILED,
     NO_INT,
     NO_TEXT,
     POP_SIGNAL,
@@ -106,7 +111,6 @@ _BACKOFF_MAX = 0.05
 
 
 _ENDED = frozenset(("success", "failed", "canceled"))
-_TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
 
 
 class _Busy(Exception):
@@ -141,8 +145,9 @@ class SQLiteStore(EventLog):
         # Operations waiting for the database lock, oldest first; while it is not empty, new
         # operations queue behind it (order of writes).
         self._queue: deque[asyncio.Future[None]] = deque()
-        # The journals of runs this store has seen every write of, to decide on compaction.
-        self._tracked: dict[RunKey, Journal] = {}
+        # The runs this store knows: their numbers, and the journals of those it has seen
+        # every write of (to decide on compaction). Bounded; ended and deleted runs leave.
+        self._known: dict[RunKey, Known] = {}
         self._checkpointer: Checkpointer | None = None  # set when the file is opened
 
     def __repr__(self) -> str:
@@ -178,32 +183,34 @@ class SQLiteStore(EventLog):
             encode_plain(head),
             NO_INT if expected_version is None else expected_version,
         )
-        step_rows = [(wf, rid, k, encode_plain(v)) for k, v in steps.items()]
+        records = [(k, encode_plain(v)) for k, v in steps.items()]
         ends = record.status in _ENDED
-        tracked = self._tracked.get(key)
+        known = self._known.get(key)
+        tracked = known.journal if known is not None else None
         # Fold in this transaction when it is known now (replace_steps, or the tracked journal
         # holds a key twice); a fold found needed only after the write is a second operation.
         fold_now = replace_steps or (ends and tracked is not None and tracked.repeats())
 
-        def write(cur: sqlite3.Cursor) -> tuple[int, int, str | None]:
+        def write(cur: sqlite3.Cursor) -> tuple[int, int, str | None, int]:
             rows = cur.execute(UPSERT_RUN, run_row).fetchall()
             if not rows and expected_version is not None:  # the compare-and-set failed
                 row = cur.execute(SELECT_VERSION, key).fetchone()
                 raise version_conflict(record, expected_version, row[0] if row else 0)
             version: int = rows[0][0]
+            num: int = rows[0][3]
             if version != 1:  # a new row has no steps or journal
                 if replace_steps:
                     cur.execute(DELETE_STEPS, key)
-                    cur.execute(DELETE_JOURNAL, key)
+                    cur.execute(DELETE_JOURNAL, (num,))
                 elif fold_now:
                     cur.execute(FOLD_JOURNAL, key)
                     cur.execute(DELETE_FOLDED, key)
-            if step_rows:
-                cur.executemany(APPEND_RECORD, step_rows)
+            if records:
+                cur.executemany(APPEND_RECORD, [(num, k, v) for k, v in records])
             return rows[0]
 
-        single = not step_rows and not fold_now
-        version, created_at, resource_id = await self._run(
+        single = not records and not fold_now
+        version, created_at, resource_id, num = await self._run(
             write, None if single else "BEGIN IMMEDIATE"
         )
         record.version = version
@@ -211,6 +218,8 @@ class SQLiteStore(EventLog):
         if record.resource_id is None:
             record.resource_id = resource_id
         # Keep track of the run's journal (see `Journal`).
+        if known is not None and known.num != num:
+            tracked = None  # another run under this key since (created again elsewhere)
         if fold_now or version == 1:
             tracked = Journal(version)
         elif tracked is not None and tracked.version == version - 1:
@@ -221,7 +230,7 @@ class SQLiteStore(EventLog):
             for k in steps:
                 tracked.append(k)
         if ends:
-            self._tracked.pop(key, None)
+            self._known.pop(key, None)
             if not fold_now:
                 # The head write is committed: a fold that fails leaves the journal as it was
                 # (what a load returns is the same), so its error is not the caller's.
@@ -232,18 +241,9 @@ class SQLiteStore(EventLog):
                         repeats = tracked.repeats()
                     if repeats:
                         await self._run(lambda cur: fold_journal(cur, key), "BEGIN IMMEDIATE")
-        elif tracked is not None:
-            self._track(key, tracked)
         else:
-            self._tracked.pop(key, None)
+            remember(self._known, key, Known(num, tracked))
         return record
-
-    def _track(self, key: RunKey, journal: Journal) -> None:
-        tracked = self._tracked
-        tracked.pop(key, None)
-        tracked[key] = journal  # newest last
-        if len(tracked) > _TRACKED_MAX:
-            del tracked[next(iter(tracked))]
 
     async def save_step(
         self,
@@ -259,55 +259,61 @@ class SQLiteStore(EventLog):
         # One INSERT into the journal, in autocommit (a single statement is its own
         # transaction). The `runs` row is not written, so `runs.updated_at` lags until the next
         # save_run; reads apply the journal's latest updated_at.
-        sql = APPEND_JOURNAL
+        run = (workflow_name, run_id)
+        known = self._known.get(run)
+        num = None if known is None else known.num
+        full = True
         if patch:
-            row = (
-                workflow_name,
-                run_id,
-                key,
-                encode_plain(record),
-                path_entry,
-                encode_plain(dict(patch)),
-                updated_at,
-            )
+            values = (key, encode_plain(record), path_entry, encode_plain(dict(patch)), updated_at)
         elif path_entry is not None and updated_at is not None:  # the common case
-            sql = APPEND_STEP
-            row = (workflow_name, run_id, key, encode_plain(record), path_entry, updated_at)
+            full = False
+            values = (key, encode_plain(record), path_entry, updated_at)
         else:
-            row = (workflow_name, run_id, key, encode_plain(record), path_entry, None, updated_at)
+            values = (key, encode_plain(record), path_entry, None, updated_at)
 
-        def insert(cur: sqlite3.Cursor) -> None:
-            try:
-                cur.execute(sql, row)
-            except sqlite3.IntegrityError as exc:
-                if getattr(exc, "sqlite_errorcode", None) == FOREIGN_KEY_FAILED:
-                    raise run_not_found(workflow_name, run_id) from None
-                raise
+        def insert(cur: sqlite3.Cursor) -> int:
+            return append_step(cur, run, num, values, full)
 
         # `_run`, inlined: this runs once per durable step
-        if not self._queue:
-            try:
-                self._attempt(insert, None)
-            except _Busy as busy:
-                await self._run_waiting(insert, None, busy)
-        else:
-            await self._run_waiting(insert, None, None)
-        tracked = self._tracked.get((workflow_name, run_id))
-        if tracked is not None:
-            tracked.append(key)
+        try:
+            if not self._queue:
+                try:
+                    found = self._attempt(insert, None)
+                except _Busy as busy:
+                    found = await self._run_waiting(insert, None, busy)
+            else:
+                found = await self._run_waiting(insert, None, None)
+        except RunNotFoundError:
+            self._known.pop(run, None)
+            raise
+        if known is not None and found == num:
+            if known.journal is not None:
+                known.journal.append(key)
+        else:  # learned, or the run is not the one this store knew (its journal unknown)
+            remember(self._known, run, Known(found))
 
     async def load_run(self, workflow_name: str, run_id: str) -> RunRecord | None:
         key = (workflow_name, run_id)
 
-        def read(cur: sqlite3.Cursor) -> RunRecord | None:
+        def read(cur: sqlite3.Cursor) -> tuple[RunRecord, int] | None:
             row = cur.execute(SELECT_RUN, key).fetchone()
             if row is None:
                 return None
+            num: int = row[14]
             steps = cur.execute(SELECT_STEPS, key).fetchall()
-            journal = cur.execute(SELECT_JOURNAL, key).fetchall()
-            return assemble(row, steps, journal)
+            journal = cur.execute(SELECT_JOURNAL, (num,)).fetchall()
+            return assemble(row, steps, journal), num
 
-        return await self._run(read, "BEGIN")
+        found = await self._run(read, "BEGIN")
+        if found is None:
+            return None
+        loaded, num = found
+        known = self._known.get(key)
+        # A run loaded to go on (resumed, restarted): its num, for its steps. Not an ended one:
+        # reads of many old runs must not push out the runs this store is writing.
+        if (known is None or known.num != num) and loaded.status not in _ENDED:
+            remember(self._known, key, Known(num))
+        return loaded
 
     async def list_runs(
         self,
@@ -360,10 +366,10 @@ class SQLiteStore(EventLog):
 
     async def delete_run(self, workflow_name: str, run_id: str) -> None:
         def write(cur: sqlite3.Cursor) -> None:
-            cur.execute(DELETE_RUN, (workflow_name, run_id))  # the rest cascades
+            cur.execute(DELETE_RUN, (workflow_name, run_id))  # the rest goes with it
 
         await self._run(write, None)
-        self._tracked.pop((workflow_name, run_id), None)
+        self._known.pop((workflow_name, run_id), None)
 
     async def renew_lease(
         self, workflow_name: str, run_id: str, owner: str, lease_until: int
