@@ -9,7 +9,7 @@ from typing import Any
 
 from .storage.base import RunRecord
 
-__all__ = ["Creations", "OwedCreation", "settle_creations"]
+__all__ = ["Creations", "OwedCreation", "load_settled", "settle_creations"]
 
 logger = logging.getLogger("treadle")
 _running_loop = asyncio.get_running_loop
@@ -54,9 +54,8 @@ class OwedCreation:
 
     def left_to_start(self) -> bool:
         """For the run's start, whose own first write creates the run: True (and forgotten) if
-        nothing of this one was begun; False if `settle(write=False)` must be awaited."""
-        if self.written:
-            return True
+        nothing of this one was begun; False if `settle(write=False)` must be awaited. (An owed
+        creation is unwritten: a written one is forgotten at once.)"""
         task = self.task
         # Not begun, or begun in an event loop that has ended (asyncio.run's): it never ran.
         if task is None or task.get_loop() is not _running_loop():
@@ -129,3 +128,10 @@ async def settle_creations(workflow: Any, run_id: str | None = None) -> None:
         return
     for creation in list(owed.values()):
         await creation.settle()
+
+
+async def load_settled(workflow: Any, run_id: str) -> RunRecord | None:
+    """The stored run `run_id` of `workflow`, once this process's owed creation of it (if any)
+    is written: how this process reads one run."""
+    await settle_creations(workflow, run_id)
+    return await workflow.store.load_run(workflow.id, run_id)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._engine.execution import Emit
+
 if TYPE_CHECKING:
     from .event_log import RunEventLog
 
@@ -87,7 +89,6 @@ def event_from_dict(event: dict[str, Any], seq: int | None) -> WorkflowEvent:
 
 Watcher = Callable[[dict[str, Any]], Any]
 OutputWriter = Callable[[Any], Any]
-Emit = Callable[[str, dict[str, Any]], Any]
 
 
 class EventBus:

@@ -7,7 +7,7 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import logs, tracing
-from ._creation import OwedCreation, settle_creations
+from ._creation import OwedCreation, load_settled
 from ._engine.abort import AbortSignal
 from ._engine.clock import SYSTEM_CLOCK
 from ._engine.execution import Emit, Execution
@@ -57,11 +57,9 @@ async def open_run(
         held = workflow._runs.get(run_id)  # pyright: ignore[reportPrivateUsage]
         if held is not None:
             return held
-        await settle_creations(workflow, run_id)
     store = workflow.store
     rid = run_id or new_id()
-    record = await store.load_run(workflow.id, rid) if run_id is not None else None
-    creation: OwedCreation | None = None
+    record = await load_settled(workflow, rid) if run_id is not None else None
     if record is None:
         now = (workflow.app.clock if workflow.app is not None else SYSTEM_CLOCK).now_ms()
         record = RunRecord(
@@ -74,11 +72,10 @@ async def open_run(
             updated_at=now,
         )
         # Written on the loop's next turn, unless the run starts first (its start writes it).
-        creation = workflow._creations.owe(store, record)  # pyright: ignore[reportPrivateUsage]
+        workflow._creations.owe(store, record)  # pyright: ignore[reportPrivateUsage]
     policy: Persistence = persistence or getattr(store, "default_persistence", "step")
     # A run id made here is new everywhere: its event log is known to be empty (no read needed).
     run: Run[Any, Any] = Run(workflow, record, policy, new=run_id is None)
-    run._creation = creation  # pyright: ignore[reportPrivateUsage]
     workflow._runs[rid] = run  # pyright: ignore[reportPrivateUsage]
     return run
 
@@ -108,7 +105,6 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
         self._live: Execution | None = None  # the Execution being driven, if any
         self._task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[Any] | None = None  # start_async's task, kept referenced
-        self._creation: OwedCreation | None = None  # the run's owed `pending` write, if any
 
     # -- public API ---------------------------------------------------------------------------
     async def start(
@@ -133,8 +129,9 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
             if self.workflow.on_start is not None:
                 await self._on_start(ex)
         except BaseException:
-            if self._creation is not None:
-                self._creation.start_refused()
+            owed = self._owed
+            if owed is not None:
+                owed.start_refused()
             raise
         await self._first_write(ex)
         return await self._drive(ex, 0, None, include_state, include_resume_labels)
@@ -183,8 +180,7 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
             task.cancel()
             return
         if self.status in ("suspended", "waiting", "pending"):
-            await self._settled()
-            record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+            record = await load_settled(self.workflow, self.run_id)
             if record is not None:
                 record.status = "canceled"
                 record.snapshot["status"] = "canceled"
@@ -227,25 +223,22 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
     async def _first_write(self, ex: Execution) -> None:
         """The start's `running` write, which also creates the stored run if its `pending`
         write has not happened yet."""
-        creation = self._creation
-        if creation is not None:
-            self._creation = None
-            if not creation.left_to_start():
-                await creation.settle(write=False)
+        owed = self._owed
+        if owed is not None and not owed.left_to_start():
+            await owed.settle(write=False)
         await self._p.save_head(ex, "running")
 
     def _starting_in_task(self) -> None:
         """A start was handed to a task (`stream()`, `start_async()`): its first write will
         create the run, so the owed `pending` write is not begun meanwhile."""
-        if self._creation is not None:
-            self._creation.starting = True
+        owed = self._owed
+        if owed is not None:
+            owed.starting = True
 
-    async def _settled(self) -> None:
-        """Before this run is read from the store: its creation is written."""
-        creation = self._creation
-        if creation is not None:
-            await creation.settle()
-            self._creation = None
+    @property
+    def _owed(self) -> OwedCreation | None:
+        """This run's `pending` write, while it is owed (see `_creation`)."""
+        return self.workflow._creations.owed.get(self.run_id)  # pyright: ignore[reportPrivateUsage]
 
     # -- internals ----------------------------------------------------------------------------
     @property
@@ -325,8 +318,7 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
         for_each_index: int | None,
         request_context: Any,
     ) -> tuple[Execution, int, ResumeArgs]:
-        await self._settled()
-        record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+        record = await load_settled(self.workflow, self.run_id)
         if (
             record is not None
             and record.status in ("running", "waiting")
@@ -481,8 +473,7 @@ class Run(StreamsMixin, RecoveryMixin, CallbacksMixin, Generic[InT, OutT]):
         return result
 
     async def _load(self) -> RunRecord:
-        await self._settled()
-        record = await self.workflow.store.load_run(self.workflow_id, self.run_id)
+        record = await load_settled(self.workflow, self.run_id)
         if record is None:
             raise RunNotFoundError(
                 f"No snapshot found for this workflow run: {self.workflow_id} {self.run_id}"

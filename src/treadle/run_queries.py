@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ._creation import settle_creations
+from ._creation import load_settled, settle_creations
 from .storage.base import RunRecord
 
 if TYPE_CHECKING:
@@ -98,8 +98,7 @@ def _flatten_steps(
 async def get_workflow_run_by_id(
     workflow: Workflow[Any, Any, Any], run_id: str, fields: Sequence[str] | None = None
 ) -> dict[str, Any] | None:
-    await settle_creations(workflow, run_id)
-    record = await workflow.store.load_run(workflow.id, run_id)
+    record = await load_settled(workflow, run_id)
     if record is None:
         return None
     snap = record.snapshot

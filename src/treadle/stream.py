@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ._creation import load_settled
 from .errors import RunStateError
 from .event_log import LOG_TYPE, add_usage, finish_event, start_event, zero_usage
 from .events import WorkflowEvent, event_from_dict
@@ -331,8 +332,7 @@ class WorkflowStream:
     async def _followed_elsewhere(self) -> bool:
         """True while another process drives the run (its events reach us via the store), or
         while the run is suspended and this stream outlives suspensions."""
-        await self._run._settled()  # pyright: ignore[reportPrivateUsage]
-        record = await self._run.workflow.store.load_run(self.workflow_id, self.run_id)
+        record = await load_settled(self._run.workflow, self.run_id)
         if record is None:
             return False
         if record.status == "suspended":

@@ -39,9 +39,9 @@ def _held(store: LeaseStore, run_id: str) -> RunPersistence:
 
 
 async def _beat() -> None:
-    persistence._HEARTBEAT._beat()  # the timer's call
-    for _ in range(3):
-        await asyncio.sleep(0)  # the renewal tasks run
+    heartbeat = persistence._HEARTBEAT
+    heartbeat._beat()  # the timer's call
+    await asyncio.gather(*heartbeat._tasks)  # the renewals it began
 
 
 @pytest.fixture(autouse=True)

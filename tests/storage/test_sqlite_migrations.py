@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from storage.sqlite_files import journal_of_num as _journal
+from storage.sqlite_files import rows as _rows
 from treadle.storage import InMemoryStore, RunRecord, SQLiteStore
 from treadle.storage import _sqlite_sql as sqlite_sql
 from treadle.storage.base import split_snapshot
@@ -16,7 +18,6 @@ from treadle.storage.migrate import load_migrations, run_migrations
 
 WF = "wf"
 T0 = 1_700_000_000_000
-LOW = 0xFFFFFFFF
 MIGRATIONS = load_migrations("treadle.storage", "migrations", "sqlite")
 
 # One journal row of schema 2 to 6: (seq, key, record, path_entry, patch, updated_at).
@@ -74,23 +75,6 @@ def _old_run(
 
 def _text(value: dict[str, Any] | None) -> str | None:
     return None if value is None else sqlite_sql.encode_plain(value)
-
-
-def _rows(db: Path, sql: str) -> list[Any]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def _journal(db: Path, num: int) -> list[Any]:
-    """The (seq, key) of run number `num`'s journal rows, in order."""
-    return _rows(
-        db,
-        f"SELECT id & {LOW}, key FROM journal WHERE id > {num} << 32 "
-        f"AND id <= ({num} << 32 | {LOW}) ORDER BY id",
-    )
 
 
 def _rec(n: int) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from storage.sqlite_files import journal_of as _journal_rows
+from storage.sqlite_files import rows as _rows
 from treadle.errors import RunNotFoundError, RunStateError, SnapshotVersionError, StorageError
 from treadle.storage import InMemoryStore, RunRecord, SQLiteStore
 from treadle.storage import _sqlite_sql as sqlite_sql
@@ -47,14 +49,6 @@ def _record(run_id: str, snapshot: dict[str, Any] | None = None, **columns: Any)
     columns.setdefault("updated_at", T0)
     status = columns.pop("status", None) or str(snapshot.get("status", "pending"))
     return RunRecord(WF, run_id, status, snapshot, **columns)
-
-
-def _rows(db: Path, sql: str) -> list[Any]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -350,24 +344,23 @@ async def _interleaved(store: Any) -> None:
     await store.save_step(WF, "j", "b", {"n": 6}, path_entry="b")
 
 
-def _journal_rows(db: Path, run_id: str = "j") -> list[Any]:
-    """The (seq, key) of the run's journal rows, in order: its id range (migration 0007)."""
-    return _rows(
-        db,
-        "SELECT j.id & 4294967295, j.key FROM runs AS r JOIN journal AS j "
-        "ON j.id > r.num << 32 AND j.id <= (r.num << 32 | 4294967295) "
-        f"WHERE r.run_id = '{run_id}' ORDER BY j.id",
-    )
-
-
 async def test_journal_replay_equals_what_was_written(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     store, memory = SQLiteStore(db), InMemoryStore()
     for s in (store, memory):
         await _interleaved(s)
     # the head write's step records first (appended by save_run), then save_step's
-    assert [k for _, k in _journal_rows(db)] == ["fetch", "plan", "a", "fetch", "b", "a", "c", "b"]
-    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [k for _, k in _journal_rows(db, "j")] == [
+        "fetch",
+        "plan",
+        "a",
+        "fetch",
+        "b",
+        "a",
+        "c",
+        "b",
+    ]
+    assert [seq for seq, _ in _journal_rows(db, "j")] == [1, 2, 3, 4, 5, 6, 7, 8]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and want is not None
     assert got == want
@@ -393,7 +386,7 @@ async def test_head_writes_keep_the_journal_until_the_run_ends(tmp_path: Path) -
         await s.save_run(loaded, steps={"c": {"n": 7}})  # a head write with one step
         await s.save_step(WF, "j", "d", {"n": 8}, path_entry="d", updated_at=T0 + 20)
     # not folded: the step record is appended; the head supersedes rows 1-8 but their records
-    assert [k for _, k in _journal_rows(db)][-3:] == ["b", "c", "d"]
+    assert [k for _, k in _journal_rows(db, "j")][-3:] == ["b", "c", "d"]
     assert _rows(db, "SELECT journal_seq FROM runs") == [(8,)]
     assert _rows(db, "SELECT count(*) FROM steps") == [(0,)]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
@@ -406,7 +399,7 @@ async def test_head_writes_keep_the_journal_until_the_run_ends(tmp_path: Path) -
         assert ended is not None
         ended.status = ended.snapshot["status"] = "success"
         await s.save_run(ended, steps={})
-    assert _journal_rows(db) == []
+    assert _journal_rows(db, "j") == []
     records = _rows(db, "SELECT key, record FROM steps WHERE run_id = 'j' ORDER BY seq")
     assert records == [
         ("fetch", '{"n":2}'),
@@ -421,13 +414,13 @@ async def test_head_writes_keep_the_journal_until_the_run_ends(tmp_path: Path) -
     assert got == want and list(got.snapshot["context"]) == list(want.snapshot["context"])
     for s in (store, memory):  # numbering goes on after the watermark
         await s.save_step(WF, "j", "e", {"n": 9}, path_entry="e")
-    assert _journal_rows(db) == [(11, "e")]
+    assert _journal_rows(db, "j") == [(11, "e")]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got == want
     # replace_steps: the journal goes too, only the given records stay
     for s in (store, memory):
         await s.save_run(_record("j"), steps={"z": {"n": 10}}, replace_steps=True)
-    assert [k for _, k in _journal_rows(db)] == ["z"]
+    assert [k for _, k in _journal_rows(db, "j")] == ["z"]
     assert _rows(db, "SELECT count(*) FROM steps") == [(0,)]
     got, want = await store.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and want is not None
@@ -575,13 +568,13 @@ async def test_journal_survives_a_crash_like_reopen(tmp_path: Path) -> None:
     assert got is not None and got == want
     for s in (reader, memory):  # the new store continues the run's journal, then folds it
         await s.save_step(WF, "j", "a", {"n": 11}, path_entry="a")
-    assert [seq for seq, _ in _journal_rows(db)] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [seq for seq, _ in _journal_rows(db, "j")] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     got, want = await reader.load_run(WF, "j"), await memory.load_run(WF, "j")
     assert got is not None and got == want
     got.status = "success"
     await reader.save_run(got)  # not tracked by this store: it asks, and folds the repeats
     # rows 1-9 folded; left: the records it was given (steps=None: all of them)
-    assert _journal_rows(db) == [(10, "fetch"), (11, "plan"), (12, "a"), (13, "b"), (14, "c")]
+    assert _journal_rows(db, "j") == [(10, "fetch"), (11, "plan"), (12, "a"), (13, "b"), (14, "c")]
     again = await writer.load_run(WF, "j")
     assert again is not None and again.snapshot == got.snapshot and again.version == 2
     await writer.close()

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Path, Query, Request
 
-from .._creation import settle_creations
+from .._creation import load_settled
 from ..app import Treadle
 from ..run import Run
 from ..storage.base import RunRecord
@@ -40,8 +40,7 @@ class ServerContext:
         return self.app.get_workflow(workflow_id)
 
     async def record(self, workflow: Workflow[Any, Any, Any], run_id: str) -> RunRecord:
-        await settle_creations(workflow, run_id)
-        found = await workflow.store.load_run(workflow.id, run_id)
+        found = await load_settled(workflow, run_id)
         if found is None:
             raise ApiError(
                 404,

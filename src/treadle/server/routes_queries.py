@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BeforeValidator, Field
 
-from .._creation import settle_creations
+from .._creation import load_settled
 from ..workflow import Workflow
 from .bodies import ID_PATTERN
 from .context import Ctx, RunIdPath, WorkflowIdPath, iso_dates
@@ -179,8 +179,7 @@ async def run_logs(
     floor = _LEVEL.get(wanted, wanted.upper()) if wanted else None
     size = perPage or limit
     for workflow in candidates:
-        await settle_creations(workflow, runId)
-        if await workflow.store.load_run(workflow.id, runId) is None:
+        if await load_settled(workflow, runId) is None:
             continue
         records = await workflow.get_run_logs(runId, after=after, level=floor)
         first = (page - 1) * size if size else 0

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-__all__ = ["Journal"]
+from typing import TypeVar
+
+__all__ = ["ENDED", "TRACKED_MAX", "Journal", "remember"]
+
+ENDED = frozenset(("success", "failed", "canceled"))
+"""The statuses after which a run's journal is only read: the time to fold it."""
+
+TRACKED_MAX = 4096
+"""Runs a store keeps track of at most; the least recently written are forgotten."""
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(tracked: dict[K, V], key: K, value: V) -> None:
+    """Put `value` in `tracked`, newest last; forget the oldest past TRACKED_MAX."""
+    tracked.pop(key, None)
+    tracked[key] = value
+    if len(tracked) > TRACKED_MAX:
+        del tracked[next(iter(tracked))]
 
 
 class Journal:

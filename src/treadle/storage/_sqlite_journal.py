@@ -19,9 +19,7 @@ from ._sqlite_sql import (
     run_not_found,
 )
 
-__all__ = ["KNOWN_MAX", "Known", "append_step", "fold_journal", "journal_distinct", "remember"]
-
-KNOWN_MAX = 4096  # runs a store knows at most; the least recently written are forgotten
+__all__ = ["Known", "append_step", "fold_journal", "journal_distinct"]
 
 
 class Known:
@@ -34,14 +32,6 @@ class Known:
     def __init__(self, num: int, journal: Journal | None = None) -> None:
         self.num = num
         self.journal = journal
-
-
-def remember(known: dict[RunKey, Known], key: RunKey, run: Known) -> None:
-    """Put `run` in `known`, newest last; forget the oldest past KNOWN_MAX."""
-    known.pop(key, None)
-    known[key] = run
-    if len(known) > KNOWN_MAX:
-        del known[next(iter(known))]
 
 
 def append_step(

@@ -122,6 +122,13 @@ _TEXT = "NULLIF(?{}, char(0))"
 # A journal row's id is `runs.num << 32 | seq`: a run's rows are the ids
 # (num << 32, num << 32 | 0xFFFFFFFF], in `seq` order (migration 0007).
 _LOW = 4294967295  # 0xFFFFFFFF: the seq bits of an id
+
+
+def _ids_of(num: str, column: str = "id") -> str:
+    """SQL: `column` is one of the journal ids of the run numbered `num` (an SQL expression)."""
+    return f"{column} > {num} << 32 AND {column} <= ({num} << 32 | {_LOW})"
+
+
 # save_run's one statement: insert or update the run's row, with the compare-and-set in it (?13,
 # the expected version, or NO_INT): a new row only if it may not exist yet (NO_INT or 0), an
 # update only of the expected version. No row returned: the version did not match, nothing
@@ -141,21 +148,25 @@ UPSERT_RUN = (
     "updated_at = excluded.updated_at, wake_at = excluded.wake_at, "
     "waiting_event = excluded.waiting_event, lease_owner = excluded.lease_owner, "
     "lease_until = excluded.lease_until, "
-    "journal_seq = coalesce((SELECT max(id) FROM journal WHERE id > runs.num << 32 "
-    f"AND id <= (runs.num << 32 | {_LOW})) & {_LOW}, runs.journal_seq), "
+    f"journal_seq = coalesce((SELECT max(id) FROM journal WHERE {_ids_of('runs.num')}) & {_LOW}, "
+    "runs.journal_seq), "
     f"head = excluded.head WHERE ?13 = {NO_INT} OR runs.version = ?13 "
     "RETURNING version, created_at, resource_id, num"
 )
 DELETE_STEPS = f"DELETE FROM steps WHERE {_KEY}"
 # replace_steps, in the head write's transaction: ?1 is the run's num it returned.
-DELETE_JOURNAL = f"DELETE FROM journal WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW})"
-# A run's next journal id (?1: its num): after its largest one and after the watermark, so a
-# folded (deleted) journal never reuses a `seq` at or below it. The max is read from the
-# range's last page, the one the row goes into; `runs` only when the range is empty.
-_NEXT_ID = (
-    f"coalesce((SELECT max(id) FROM journal WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW})), "
-    "(SELECT num << 32 | journal_seq FROM runs WHERE num = ?1)) + 1"
-)
+DELETE_JOURNAL = f"DELETE FROM journal WHERE {_ids_of('?1')}"
+
+
+def _next_id(num: str, watermark: str) -> str:
+    """SQL: the next journal id of the run numbered `num`: after its largest one and after its
+    watermark id (`num << 32 | journal_seq`), so a folded (deleted) journal never reuses a
+    `seq` at or below it. The max is read from the range's last page, the one the row goes
+    into; the watermark only when the range is empty."""
+    return f"coalesce((SELECT max(id) FROM journal WHERE {_ids_of(num)}), {watermark}) + 1"
+
+
+_NEXT_ID = _next_id("?1", "(SELECT num << 32 | journal_seq FROM runs WHERE num = ?1)")
 # save_step's one statement, when the store knows the run's num (?1, then its key ?2, ?3): the
 # record (?5) is read back from the run's row, found by a rowid seek and checked to be still
 # that run (`+`: not through the key's index); if it is not (deleted by another process, its
@@ -184,9 +195,9 @@ def _append_by_key(columns: str, values: str) -> str:
     not the run's any more): the run found by its key (?1, ?2), the row's id returned (its num
     is `id >> 32`). No row: no such run."""
     return (
-        f"INSERT INTO journal (id, {columns}) SELECT coalesce((SELECT max(id) FROM journal "
-        f"WHERE id > r.num << 32 AND id <= (r.num << 32 | {_LOW})), r.num << 32 | r.journal_seq) "
-        f"+ 1, {values} FROM runs AS r WHERE r.workflow_name = ?1 AND r.run_id = ?2 RETURNING id"
+        f"INSERT INTO journal (id, {columns}) "
+        f"SELECT {_next_id('r.num', 'r.num << 32 | r.journal_seq')}, {values} "
+        "FROM runs AS r WHERE r.workflow_name = ?1 AND r.run_id = ?2 RETURNING id"
     )
 
 
@@ -219,7 +230,7 @@ SELECT_STEPS = f"SELECT key, record FROM steps WHERE {_KEY} ORDER BY seq"
 # ?1: the run's num, read in the same transaction.
 SELECT_JOURNAL = (
     f"SELECT id & {_LOW}, key, record, path_entry, patch, updated_at FROM journal "
-    f"WHERE id > ?1 << 32 AND id <= (?1 << 32 | {_LOW}) ORDER BY id"
+    f"WHERE {_ids_of('?1')} ORDER BY id"
 )
 # Steps, signals and events cascade (foreign keys); the journal goes with it by a trigger
 # (`runs_delete_journal`, migration 0007), in the same statement.
@@ -305,7 +316,7 @@ def list_parts(condition: str, order: str) -> tuple[str, str]:
     # CROSS JOIN: the listed runs drive, each reading its journal's id range.
     journal = f"SELECT r.workflow_name, r.run_id, j.id & {_LOW}, j.key, j.record, j.path_entry, "
     journal += f"j.patch, j.updated_at FROM ({listed}) AS r CROSS JOIN journal AS j "
-    journal += f"ON j.id > r.num << 32 AND j.id <= (r.num << 32 | {_LOW}) ORDER BY j.id"
+    journal += f"ON {_ids_of('r.num', 'j.id')} ORDER BY j.id"
     return steps, journal
 
 

@@ -249,21 +249,14 @@ class InMemoryStore:
             stored.event_chunks.append(chunk)
             seqs.extend(new)
             return
-        # Otherwise merge, and keep the whole log as one chunk.
-        to_json([event for _, event in events])  # refuse what is not JSON, storing nothing
-        log = stored.events()
+        # Otherwise merge (a seq stored already is never overwritten), and keep the whole log
+        # as one chunk.
+        merged = dict(zip(seqs, stored.events(), strict=True))
         for seq, event in events:
-            if not seqs or seq > seqs[-1]:
-                log.append(event)
-                seqs.append(seq)
-                continue
-            at = bisect.bisect_left(seqs, seq)
-            if at < len(seqs) and seqs[at] == seq:
-                continue  # stored already: never overwritten
-            log.insert(at, event)
-            seqs.insert(at, seq)
-        stored.event_chunks = [to_json(log)]
-        stored.chunk_starts = [0]
+            merged.setdefault(seq, event)
+        order = sorted(merged)
+        chunk = to_json([merged[seq] for seq in order])
+        stored.event_seqs, stored.event_chunks, stored.chunk_starts = order, [chunk], [0]
 
     async def load_events(
         self,

@@ -51,7 +51,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import RunNotFoundError, StorageError
-from ._journal import Journal
+from ._journal import ENDED, Journal, remember
 from ._postgres_conn import (
     ERRORS,
     Connection,
@@ -93,10 +93,6 @@ from .base import RunRecord, split_snapshot
 from .memory import version_conflict
 
 __all__ = ["PostgresStore"]
-
-
-_ENDED = frozenset(("success", "failed", "canceled"))
-_TRACKED_MAX = 4096  # runs tracked at most; the least recently written are forgotten
 
 
 class PostgresStore(EventLog):
@@ -279,7 +275,7 @@ class PostgresStore(EventLog):
         head, steps = split_snapshot(record.snapshot, steps)
         path = head.pop("stepExecutionPath", None)
         key = (record.workflow_name, record.run_id)
-        ends = record.status in _ENDED
+        ends = record.status in ENDED
         tracked = self._tracked.get(key)
         # Fold when it shrinks something that stays (see `Journal`): with replace_steps, or at
         # the run's end if its journal repeats a key; a run not tracked here has the journal
@@ -341,10 +337,7 @@ class PostgresStore(EventLog):
         if not fold:
             for k in steps:
                 tracked.append(k)
-        self._tracked.pop(key, None)
-        self._tracked[key] = tracked  # newest last
-        if len(self._tracked) > _TRACKED_MAX:
-            del self._tracked[next(iter(self._tracked))]
+        remember(self._tracked, key, tracked)
         return record
 
     async def save_step(

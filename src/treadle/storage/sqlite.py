@@ -63,10 +63,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import RunNotFoundError, StorageError
-from ._journal import Journal
+from ._journal import ENDED, Journal, remember
 from ._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from ._sqlite_events import EventLog
-from ._sqlite_journal import Known, append_step, fold_journal, journal_distinct, remember
+from ._sqlite_journal import Known, append_step, fold_journal, journal_distinct
 from ._sqlite_sql import (
     APPEND_RECORD,
     COLUMNS,
@@ -108,9 +108,6 @@ T = TypeVar("T")
 _sleep = asyncio.sleep  # module-level so tests can observe the backoff
 _BACKOFF_START = 0.001
 _BACKOFF_MAX = 0.05
-
-
-_ENDED = frozenset(("success", "failed", "canceled"))
 
 
 class _Busy(Exception):
@@ -184,7 +181,7 @@ class SQLiteStore(EventLog):
             NO_INT if expected_version is None else expected_version,
         )
         records = [(k, encode_plain(v)) for k, v in steps.items()]
-        ends = record.status in _ENDED
+        ends = record.status in ENDED
         known = self._known.get(key)
         tracked = known.journal if known is not None else None
         # Fold in this transaction when it is known now (replace_steps, or the tracked journal
@@ -274,15 +271,8 @@ class SQLiteStore(EventLog):
         def insert(cur: sqlite3.Cursor) -> int:
             return append_step(cur, run, num, values, full)
 
-        # `_run`, inlined: this runs once per durable step
         try:
-            if not self._queue:
-                try:
-                    found = self._attempt(insert, None)
-                except _Busy as busy:
-                    found = await self._run_waiting(insert, None, busy)
-            else:
-                found = await self._run_waiting(insert, None, None)
+            found = await self._run(insert, None)
         except RunNotFoundError:
             self._known.pop(run, None)
             raise
@@ -311,7 +301,7 @@ class SQLiteStore(EventLog):
         known = self._known.get(key)
         # A run loaded to go on (resumed, restarted): its num, for its steps. Not an ended one:
         # reads of many old runs must not push out the runs this store is writing.
-        if (known is None or known.num != num) and loaded.status not in _ENDED:
+        if (known is None or known.num != num) and loaded.status not in ENDED:
             remember(self._known, key, Known(num))
         return loaded
 
