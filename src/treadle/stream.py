@@ -149,7 +149,8 @@ class WorkflowStream:
             self._missed_upto = entry[0]
         else:
             buffer.append(entry)
-        self._wake()
+        if self._waiter is not None:  # (most events of a burst find none: no call)
+            self._wake()
 
     def _finish(self, status: str, outcome: Any) -> None:
         self.status = status

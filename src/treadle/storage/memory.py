@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import bisect
 import json
+import marshal
 from collections.abc import Collection, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter, lt
 from typing import Any
-
-from pydantic_core import to_json
 
 from ..errors import RunNotFoundError, RunStateError, SnapshotVersionError
 from .base import SCHEMA_VERSION, RunEvent, RunRecord, split_snapshot
@@ -21,12 +20,15 @@ class _Stored:
     """One run as the store keeps it: the head, step records by key, the path, signals and
     the event log.
 
-    The event log is its seqs, in order (for bisecting), and its events as JSON text, one
-    chunk (a JSON array) per batch appended: chunk i holds the events from position
-    `chunk_starts[i]` on. Text, not dicts: a streamed run logs a score of events, and as
+    The event log is its seqs, in order (for bisecting), and its events as bytes, one chunk
+    (a `marshal`ed list) per batch appended: chunk i holds the events from position
+    `chunk_starts[i]` on. Bytes, not dicts: a streamed run logs a score of events, and as
     Python objects they would be that many more for the garbage collector to scan at every
     full collection, for as long as the store lives; reads decode them (a copy, as every read
-    of this store returns)."""
+    of this store returns). `marshal`, not JSON: the bytes never leave this process, and it
+    encodes a run's events about six times as fast as pydantic-core's `to_json`. The engine's
+    events are plain JSON values already; an object marshal has no form for (a model, a
+    datetime) raises TypeError, which the run's event log answers by converting the batch."""
 
     __slots__ = (
         "chunk_starts",
@@ -56,8 +58,15 @@ class _Stored:
         first = bisect.bisect_right(self.chunk_starts, start) - 1
         out: list[dict[str, Any]] = []
         for chunk in self.event_chunks[first:]:
-            out.extend(json.loads(chunk))
+            out.extend(marshal.loads(chunk))
         return out[start - self.chunk_starts[first] :]
+
+
+def _encode(events: list[Any]) -> bytes:
+    try:
+        return marshal.dumps(events, marshal.version)
+    except ValueError as exc:  # an object marshal has no form for (a model, a datetime...)
+        raise TypeError(f"event is not plain JSON: {exc}") from None
 
 
 def version_conflict(record: RunRecord, expected: int, found: int) -> RunStateError:
@@ -244,7 +253,7 @@ class InMemoryStore:
         # The usual case: a batch in order, after everything stored: one chunk more. (Encoded
         # first: an event that is not JSON raises before anything is stored.)
         if (not seqs or new[0] > seqs[-1]) and all(map(lt, new, islice(new, 1, None))):
-            chunk = to_json(list(map(itemgetter(1), events)))
+            chunk = _encode(list(map(itemgetter(1), events)))
             stored.chunk_starts.append(len(seqs))
             stored.event_chunks.append(chunk)
             seqs.extend(new)
@@ -255,7 +264,7 @@ class InMemoryStore:
         for seq, event in events:
             merged.setdefault(seq, event)
         order = sorted(merged)
-        chunk = to_json([merged[seq] for seq in order])
+        chunk = _encode([merged[seq] for seq in order])
         stored.event_seqs, stored.event_chunks, stored.chunk_starts = order, [chunk], [0]
 
     async def load_events(
