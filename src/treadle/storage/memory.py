@@ -26,7 +26,7 @@ class _Stored:
     Python objects they would be that many more for the garbage collector to scan at every
     full collection, for as long as the store lives; reads decode them (a copy, as every read
     of this store returns). `marshal`, not JSON: the bytes never leave this process, and it
-    encodes a run's events about six times as fast as pydantic-core's `to_json`. The engine's
+    encodes a run's events in half the time pydantic-core's `to_json` takes. The engine's
     events are plain JSON values already; an object marshal has no form for (a model, a
     datetime) raises TypeError, which the run's event log answers by converting the batch."""
 
