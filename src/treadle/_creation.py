@@ -98,10 +98,11 @@ class Creations:
         loop = _running_loop()
         if self._loop is not loop:
             self._loop = loop
-            loop.call_soon(self._begin_all)
+            loop.call_soon(self._begin_all, loop)
 
-    def _begin_all(self) -> None:
-        loop, self._loop = self._loop, None
+    def _begin_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is loop:
+            self._loop = None
         for creation in self.owed.values():
             if creation.starting:
                 continue

@@ -182,15 +182,16 @@ class RunEventLog:
             _write_soon(self)
 
     def _number_pending(self) -> None:
-        if self.next_seq is None or all(seq is not None for seq, _ in self.pending):
-            return
+        """Number the entries queued before the log was open (by `open`, once: entries
+        appended after it are numbered as they come)."""
+        next_seq = self.next_seq
+        assert next_seq is not None
         numbered: list[tuple[int | None, dict[str, Any]]] = []
         for seq, event in self.pending:
             if seq is None:
-                seq = self.next_seq
-                self.next_seq += 1
+                seq, next_seq = next_seq, next_seq + 1
             numbered.append((seq, event))
-        self.pending = numbered
+        self.pending, self.next_seq = numbered, next_seq
 
     async def _background_write(self) -> None:
         try:
@@ -208,8 +209,7 @@ class RunEventLog:
         self._flushing = True
         try:
             if self.next_seq is None:
-                await self.open()
-            self._number_pending()
+                await self.open()  # numbers what was queued before it
             batch, self.pending = self.pending, []
             store, name, run_id = self.store, self.workflow_name, self.run_id
             try:

@@ -229,28 +229,29 @@ class _Heartbeat:
     third of a lease, renews them all (a timer per run would cost each run a timer's set-up and
     cancel, in the time of a step)."""
 
-    __slots__ = ("_held", "_loop", "_tasks")
+    __slots__ = ("_held", "_tasks", "_timed")
 
     def __init__(self) -> None:
         # The runs held, each with the event loop that drives it.
         self._held: dict[RunPersistence, asyncio.AbstractEventLoop] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None  # where the timer is set, if any
+        self._timed: set[asyncio.AbstractEventLoop] = set()  # the loops with a timer set
         self._tasks: set[asyncio.Task[None]] = set()
 
     def hold(self, run: RunPersistence) -> None:
         loop = asyncio.get_running_loop()
         self._held[run] = loop
-        if self._loop is not loop:
-            self._loop = loop
-            loop.call_later(LEASE_MS / 3000, self._beat)
+        if loop not in self._timed:
+            # (a loop that ended with its timer set never beat again: forgotten here)
+            self._timed = {timed for timed in self._timed if not timed.is_closed()}
+            self._timed.add(loop)
+            loop.call_later(LEASE_MS / 3000, self._beat, loop)
 
     def release(self, run: RunPersistence) -> None:
         self._held.pop(run, None)
 
-    def _beat(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The timer of `loop`: renew the leases of the runs it drives."""
+        self._timed.discard(loop)
         held = self._held
         for run, its_loop in list(held.items()):
             if its_loop is not loop:
@@ -261,8 +262,8 @@ class _Heartbeat:
             self._tasks.add(task)  # referenced until done
             task.add_done_callback(self._tasks.discard)
         if loop in held.values():
-            self._loop = loop
-            loop.call_later(LEASE_MS / 3000, self._beat)
+            self._timed.add(loop)
+            loop.call_later(LEASE_MS / 3000, self._beat, loop)
         # else nothing to keep here: the next hold() sets the timer again
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -40,8 +41,9 @@ def _held(store: LeaseStore, run_id: str) -> RunPersistence:
 
 async def _beat() -> None:
     heartbeat = persistence._HEARTBEAT
-    heartbeat._beat()  # the timer's call
-    await asyncio.gather(*heartbeat._tasks)  # the renewals it began
+    loop = asyncio.get_running_loop()
+    heartbeat._beat(loop)  # this loop's timer's call
+    await asyncio.gather(*(t for t in heartbeat._tasks if t.get_loop() is loop))  # its renewals
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +51,7 @@ def clean_heartbeat() -> Any:
     yield
     heartbeat = persistence._HEARTBEAT
     heartbeat._held.clear()
-    heartbeat._loop = None
+    heartbeat._timed.clear()
 
 
 async def test_one_beat_renews_every_held_run_until_it_ends() -> None:
@@ -106,3 +108,29 @@ def test_runs_of_an_ended_event_loop_are_dropped() -> None:
     assert store.renewed == ["new"]
     held = persistence._HEARTBEAT._held
     assert [p.record.run_id for p in held] == ["new"]  # "old" was dropped
+
+
+async def test_each_loops_beat_renews_the_runs_that_loop_drives() -> None:
+    """Two event loops (two threads) hold runs: each has its own timer, and a beat renews only
+    its own loop's runs, keeping the other's held."""
+    store = LeaseStore()
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever)
+    thread.start()
+    try:
+
+        async def hold_elsewhere() -> RunPersistence:
+            return _held(store, "theirs")
+
+        theirs = asyncio.run_coroutine_threadsafe(hold_elsewhere(), other).result()
+        _held(store, "ours")
+        assert persistence._HEARTBEAT._timed == {other, asyncio.get_running_loop()}
+        await _beat()
+        assert store.renewed == ["ours"]
+        assert theirs in persistence._HEARTBEAT._held  # still held, for its own loop's beat
+        asyncio.run_coroutine_threadsafe(_beat(), other).result()  # the other loop's timer
+        assert store.renewed == ["ours", "theirs"]
+    finally:
+        other.call_soon_threadsafe(other.stop)
+        thread.join()
+        other.close()

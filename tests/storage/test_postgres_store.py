@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from storage.journal_runs import end_a_flat_run, end_a_loop
 from treadle.errors import RunNotFoundError, RunStateError, StorageError
 from treadle.storage.base import RunRecord
 
@@ -901,15 +902,7 @@ async def test_an_ended_loop_is_folded(
 
     store, oracle = make_postgres_store(), InMemoryStore()
     for s in (store, oracle):
-        record = _record("loop", {"runId": "loop", "status": "running", "context": {"input": 1}})
-        await s.save_run(record, steps={})
-        for i in range(50):
-            await s.save_step(WF, "loop", "body", {"i": i}, path_entry="body", updated_at=T0 + i)
-        await s.save_step(WF, "loop", "after", {"done": True}, path_entry="after")
-        loaded = await s.load_run(WF, "loop")
-        assert loaded is not None
-        loaded.status = loaded.snapshot["status"] = "success"
-        await s.save_run(loaded, steps={"last": {"n": 1}})
+        await end_a_loop(s, {"last": {"n": 1}})
     assert await _journal_rows(postgres_dsn, postgres_schema, "loop") == 0
     assert await _steps_rows(postgres_dsn, postgres_schema, "loop") == [
         ("body", {"i": 49}),
@@ -919,12 +912,7 @@ async def test_an_ended_loop_is_folded(
     got = await _same(store, oracle, "loop", "the ended loop")
     assert got.snapshot["stepExecutionPath"] == ["body"] * 50 + ["after"]
     for s in (store, oracle):
-        record = _record("flat", {"runId": "flat", "status": "running", "context": {"input": 1}})
-        await s.save_run(record, steps={})
-        await s.save_step(WF, "flat", "x", {"n": 1}, path_entry="x")
-        record.status = record.snapshot["status"] = "failed"
-        record.snapshot["stepExecutionPath"] = ["x"]
-        await s.save_run(record, steps={"y": {"n": 2}})
+        await end_a_flat_run(s, {"y": {"n": 2}})
     assert await _journal_rows(postgres_dsn, postgres_schema, "flat") == 2  # x, then y
     assert await _steps_rows(postgres_dsn, postgres_schema, "flat") == []
     await _same(store, oracle, "flat", "the ended run without a repeated key")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from storage.journal_runs import end_a_flat_run, end_a_loop
 from storage.sqlite_files import journal_of as _journal_rows
 from storage.sqlite_files import rows as _rows
 from treadle.errors import RunNotFoundError, RunStateError, SnapshotVersionError, StorageError
@@ -436,15 +437,7 @@ async def test_an_ended_loop_is_folded(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     store, memory = SQLiteStore(db), InMemoryStore()
     for s in (store, memory):
-        record = _record("loop", {"runId": "loop", "status": "running", "context": {"input": 1}})
-        await s.save_run(record, steps={})
-        for i in range(50):
-            await s.save_step(WF, "loop", "body", {"i": i}, path_entry="body", updated_at=T0 + i)
-        await s.save_step(WF, "loop", "after", {"done": True}, path_entry="after")
-        loaded = await s.load_run(WF, "loop")
-        assert loaded is not None
-        loaded.status = loaded.snapshot["status"] = "success"
-        await s.save_run(loaded, steps={})
+        await end_a_loop(s, {})
     assert _journal_rows(db, "loop") == []
     assert _rows(db, "SELECT key, record FROM steps ORDER BY seq") == [
         ("body", '{"i":49}'),
@@ -456,12 +449,7 @@ async def test_an_ended_loop_is_folded(tmp_path: Path) -> None:
     assert got.snapshot["stepExecutionPath"] == ["body"] * 50 + ["after"]
     # a run without a repeated key is not folded (its journal is already one row per key)
     for s in (store, memory):
-        record = _record("flat", {"runId": "flat", "status": "running", "context": {"input": 1}})
-        await s.save_run(record, steps={})
-        await s.save_step(WF, "flat", "x", {"n": 1}, path_entry="x")
-        record.status = record.snapshot["status"] = "failed"
-        record.snapshot["stepExecutionPath"] = ["x"]
-        await s.save_run(record, steps={})
+        await end_a_flat_run(s, {})
     assert [k for _, k in _journal_rows(db, "flat")] == ["x"]
     assert await store.load_run(WF, "flat") == await memory.load_run(WF, "flat")
     await store.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 
-__all__ = ["ENDED", "TRACKED_MAX", "Journal", "remember"]
+__all__ = ["ENDED", "TRACKED_MAX", "Journal", "after_head_write", "remember"]
 
 ENDED = frozenset(("success", "failed", "canceled"))
 """The statuses after which a run's journal is only read: the time to fold it."""
@@ -51,3 +52,21 @@ class Journal:
     def repeats(self) -> bool:
         """Whether some key has more than one row (a fold would shrink the journal)."""
         return self.rows > len(self.keys)
+
+
+def after_head_write(
+    tracked: Journal | None, version: int, emptied: bool, journaled: Iterable[str]
+) -> Journal | None:
+    """What a store knows of a run's journal after its head write returned `version`: a new
+    journal if the write left it known (`emptied`: it folded or replaced it; or the run is new),
+    the tracked one if this store wrote the version before, else None (another process wrote
+    the run since). `journaled`: the keys of the rows the write appended to the journal."""
+    if emptied or version == 1:
+        tracked = Journal(version)
+    elif tracked is not None and tracked.version == version - 1:
+        tracked.version = version
+    else:
+        return None
+    for key in journaled:
+        tracked.append(key)
+    return tracked

@@ -51,7 +51,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import RunNotFoundError, StorageError
-from ._journal import ENDED, Journal, remember
+from ._journal import ENDED, Journal, after_head_write, remember
 from ._postgres_conn import (
     ERRORS,
     Connection,
@@ -315,29 +315,21 @@ class PostgresStore(EventLog):
         record.created_at = int(row[1])
         if record.resource_id is None:
             record.resource_id = row[2]
-        # Keep track of the run's journal: emptied by a fold (the records went to treadle_steps),
-        # new with the run, or known if this store wrote the version before.
-        chained = tracked is not None and tracked.version == version - 1
+        # Keep track of the run's journal (see `Journal`): a fold moved the records given to
+        # treadle_steps; otherwise they were journaled.
+        known = after_head_write(tracked, version, fold, () if fold else steps)
         if ends:
             self._tracked.pop(key, None)
-            if tracked is not None and not (chained or fold or version == 1):
+            if tracked is not None and known is None:
                 # Another process wrote the run since: fold if its journal repeats a key. The
                 # head write is committed, and a fold that fails leaves the journal as it was
                 # (what a load returns is the same), so its error is not the caller's.
                 with contextlib.suppress(StorageError):
                     await self._fetch(self._fold, params)
-            return record
-        if fold or version == 1:
-            tracked = Journal(version)
-        elif tracked is not None and chained:
-            tracked.version = version
-        else:
+        elif known is None:
             self._tracked.pop(key, None)
-            return record
-        if not fold:
-            for k in steps:
-                tracked.append(k)
-        remember(self._tracked, key, tracked)
+        else:
+            remember(self._tracked, key, known)
         return record
 
     async def save_step(

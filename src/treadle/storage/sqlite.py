@@ -63,7 +63,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import RunNotFoundError, StorageError
-from ._journal import ENDED, Journal, remember
+from ._journal import ENDED, after_head_write, remember
 from ._sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from ._sqlite_events import EventLog
 from ._sqlite_journal import Known, append_step, fold_journal, journal_distinct
@@ -214,18 +214,11 @@ class SQLiteStore(EventLog):
         record.created_at = created_at
         if record.resource_id is None:
             record.resource_id = resource_id
-        # Keep track of the run's journal (see `Journal`).
+        # Keep track of the run's journal (see `Journal`); the records given were journaled,
+        # after the fold if there was one.
         if known is not None and known.num != num:
             tracked = None  # another run under this key since (created again elsewhere)
-        if fold_now or version == 1:
-            tracked = Journal(version)
-        elif tracked is not None and tracked.version == version - 1:
-            tracked.version = version
-        else:
-            tracked = None  # written elsewhere since: unknown
-        if tracked is not None:
-            for k in steps:
-                tracked.append(k)
+        tracked = after_head_write(tracked, version, fold_now, steps)
         if ends:
             self._known.pop(key, None)
             if not fold_now:
